@@ -1,0 +1,1 @@
+_base_ = './convlstm_voc.py'

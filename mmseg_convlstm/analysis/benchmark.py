@@ -1,0 +1,305 @@
+"""What the variable budget costs in time and memory, measured in one run on
+one machine: latency at T steps with and without the cached input
+projection against DeepLabV3 and PSPNet, the one-pass evaluation of every
+step against evaluating the last step alone, and peak training memory."""
+import copy
+import multiprocessing
+from dataclasses import dataclass
+from typing import Callable, List, Optional, Sequence, Tuple
+
+import torch
+from mmengine.config import Config, ConfigDict
+from mmengine.structures import PixelData
+from mmengine.utils import ProgressBar
+
+from mmseg.structures import SegDataSample
+from .budget import BASELINE_CONFIGS
+from .complexity import (RecurrentSegmentorAtSteps, build_segmentor,
+                         input_projection_cache, random_image)
+from .latency import describe_device, median_latencies
+from .model_zoo import load_mmseg_config, zoo_model
+
+# DeepLabV3 R-101-D8 and PSPNet R-101-D8.
+BENCHMARK_BASELINES = (BASELINE_CONFIGS[1], BASELINE_CONFIGS[0])
+
+
+@dataclass
+class LatencyRow:
+    """Median latency of one model; ``steps`` and ``cached`` are None for a
+    baseline."""
+    model: str
+    steps: Optional[int]
+    cached: Optional[bool]
+    latency: float
+
+
+@dataclass
+class MemoryRow:
+    """Peak memory of one training step; ``steps`` is None for a
+    baseline."""
+    model: str
+    steps: Optional[int]
+    peak_bytes: int
+
+
+@dataclass
+class BudgetBenchmark:
+    """The measurements of :func:`benchmark_budget`.
+
+    Args:
+        shape (tuple[int, int]): Input (H, W) of the latency runs.
+        device (str): Where everything ran, in words.
+        repeats (int): Timed runs per latency.
+        latencies (list[LatencyRow]): Ours at each T with and without the
+            cache, then the baselines.
+        one_pass (tuple[int, float, float]): T, and the median seconds of
+            predicting step T alone and of predicting steps 1..T in one pass.
+        train_crop (tuple[int, int]): Crop of the training steps.
+        train_batch (int): Batch of the training steps.
+        memory (list[MemoryRow]): Ours at each T, then the first baseline.
+        memory_measure (str): What ``peak_bytes`` measures.
+    """
+    shape: Tuple[int, int]
+    device: str
+    repeats: int
+    latencies: List[LatencyRow]
+    one_pass: Tuple[int, float, float]
+    train_crop: Tuple[int, int]
+    train_batch: int
+    memory: List[MemoryRow]
+    memory_measure: str
+
+    def markdown(self) -> str:
+        """Three Markdown tables: latency, one-pass evaluation, memory."""
+        baselines = [row for row in self.latencies if row.steps is None]
+        height, width = self.shape
+        lines = [
+            f'Latency at {height}x{width}, one image, median of '
+            f'{self.repeats} interleaved runs, {self.device}:', '',
+            '| model | steps | cached input projection | latency (ms) | ' +
+            ' | '.join(f'/ {row.model}' for row in baselines) + ' |',
+            '| --- | ---: | --- | ---: | ' + '---: | ' * len(baselines)
+        ]
+        for row in self.latencies:
+            cached = '' if row.cached is None else (
+                'yes' if row.cached else 'no')
+            steps = '' if row.steps is None else row.steps
+            ratios = ' | '.join(f'{row.latency / baseline.latency:.3f}'
+                                for baseline in baselines)
+            lines.append(f'| {row.model} | {steps} | {cached} | '
+                         f'{row.latency * 1e3:.0f} | {ratios} |')
+        steps, alone, one_pass = self.one_pass
+        lines += [
+            '', f'Evaluation (`model.predict`, labels at {height}x{width}) '
+            f'at T={steps}:', '',
+            '| step T alone (ms) | steps 1..T in one pass (ms) | ratio |',
+            '| ---: | ---: | ---: |',
+            f'| {alone * 1e3:.0f} | {one_pass * 1e3:.0f} | '
+            f'{one_pass / alone:.3f} |'
+        ]
+        if self.memory:
+            crop_h, crop_w = self.train_crop
+            reference = self.memory[-1]
+            lines += [
+                '', f'Peak memory of one training step (forward and '
+                f'backward), {crop_h}x{crop_w} crop, batch '
+                f'{self.train_batch}: {self.memory_measure}.', '',
+                f'| model | steps | peak (MiB) | / {reference.model} |',
+                '| --- | ---: | ---: | ---: |'
+            ]
+            for row in self.memory:
+                steps = '' if row.steps is None else row.steps
+                lines.append(
+                    f'| {row.model} | {steps} | '
+                    f'{row.peak_bytes / 2**20:.0f} | '
+                    f'{row.peak_bytes / reference.peak_bytes:.3f} |')
+        return '\n'.join(lines) + '\n'
+
+
+def benchmark_budget(cfg: Config,
+                     shape: Tuple[int, int],
+                     steps: Sequence[int] = (1, 4, 10),
+                     baselines: Sequence[str] = BENCHMARK_BASELINES,
+                     repeats: int = 5,
+                     device: str = 'cpu',
+                     train_crop: Optional[Tuple[int, int]] = None,
+                     train_batch: int = 2,
+                     measure_memory: bool = True) -> BudgetBenchmark:
+    """Measures latency, one-pass evaluation and training memory.
+
+    Args:
+        cfg (Config): Our config.
+        shape (tuple[int, int]): Input (H, W) of the latency runs.
+        steps (Sequence[int]): Numbers of steps to measure.
+            Default: (1, 4, 10).
+        baselines (Sequence[str]): Baseline configs (files or
+            ``mmseg::...``); the first is the reference of the memory table.
+            Default: DeepLabV3 R-101-D8, PSPNet R-101-D8.
+        repeats (int): Timed runs per latency. Default: 5.
+        device (str): Device. Default: 'cpu'.
+        train_crop (tuple[int, int], optional): Crop of the training steps;
+            default ``shape``.
+        train_batch (int): Batch of the training steps. Default: 2.
+        measure_memory (bool): Whether to measure training memory.
+
+    Returns:
+        BudgetBenchmark: The measurements.
+    """
+    model = build_segmentor(cfg.model, device)
+    baseline_models = [
+        build_segmentor(load_mmseg_config(config).model, device)
+        for config in baselines
+    ]
+    titles = [_title(config) for config in baselines]
+    image = random_image(model, shape)
+    runs = {}
+    for cached in (True, False):
+        for num_steps in steps:
+            runs[('ours', num_steps, cached)] = _steps_run(
+                model, num_steps, cached, image)
+    for title, baseline in zip(titles, baseline_models):
+        runs[(title, None, None)] = _forward_run(baseline, image)
+    last = max(steps)
+    for all_steps in (False, True):
+        runs[('predict', all_steps)] = _predict_run(model, last, all_steps,
+                                                   image)
+    memory_runs = len(steps) + 1 if measure_memory else 0
+    progress = ProgressBar(repeats * len(runs) + memory_runs)
+    latencies = median_latencies(
+        runs, torch.device(device), repeats=repeats, progress=progress)
+    rows = [
+        LatencyRow(key[0], key[1], key[2], seconds)
+        for key, seconds in latencies.items() if key[0] != 'predict'
+    ]
+    memory = []
+    if measure_memory:
+        crop = tuple(train_crop or shape)
+        for num_steps in steps:
+            memory.append(
+                MemoryRow(
+                    'ours', num_steps,
+                    peak_training_memory(
+                        _model_at_steps(cfg.model, num_steps), crop,
+                        train_batch, device)))
+            progress.update()
+        memory.append(
+            MemoryRow(
+                titles[0], None,
+                peak_training_memory(
+                    load_mmseg_config(baselines[0]).model, crop, train_batch,
+                    device)))
+        progress.update()
+    return BudgetBenchmark(
+        shape=tuple(shape),
+        device=describe_device(torch.device(device)),
+        repeats=repeats,
+        latencies=rows,
+        one_pass=(last, latencies[('predict', False)],
+                  latencies[('predict', True)]),
+        train_crop=tuple(train_crop or shape),
+        train_batch=train_batch,
+        memory=memory,
+        memory_measure=memory_measure(device))
+
+
+def _title(config: str) -> str:
+    zoo = zoo_model(config)
+    return zoo.title if zoo else config
+
+
+def _steps_run(model: torch.nn.Module, num_steps: int, cached: bool,
+               image: torch.Tensor) -> Callable[[], object]:
+    at_steps = RecurrentSegmentorAtSteps(model, num_steps)
+
+    def run():
+        with input_projection_cache(model, cached):
+            return at_steps(image)
+
+    return run
+
+
+def _forward_run(model: torch.nn.Module,
+                 image: torch.Tensor) -> Callable[[], object]:
+    return lambda: model(image)
+
+
+def _predict_run(model: torch.nn.Module, num_steps: int, all_steps: bool,
+                 image: torch.Tensor) -> Callable[[], object]:
+    """Predicts labels after ``num_steps`` steps, with those of every step
+    before when ``all_steps``."""
+    test_cfg = copy.deepcopy(model.test_cfg)
+    test_cfg.pop('adaptive_exit', None)
+    test_cfg.update(num_steps=num_steps, return_all_steps=all_steps)
+
+    def run():
+        model.test_cfg = test_cfg
+        return model.predict(image)
+
+    return run
+
+
+def _model_at_steps(model_cfg: dict, num_steps: int) -> dict:
+    model_cfg = copy.deepcopy(model_cfg)
+    # Equal step weights: the weights change no memory.
+    model_cfg.decode_head.update(num_steps=num_steps, step_loss_weights=None)
+    return model_cfg
+
+
+def memory_measure(device: str) -> str:
+    """What :func:`peak_training_memory` measures on ``device``."""
+    if torch.device(device).type == 'cuda':
+        return ('peak of torch.cuda.max_memory_allocated during the step, '
+                'less the memory allocated before it')
+    return ('peak resident memory (VmHWM) of a fresh process during the step, '
+            'less its resident memory before it (model and batch built)')
+
+
+def peak_training_memory(model_cfg: dict, crop: Tuple[int, int],
+                         batch_size: int, device: str) -> int:
+    """Bytes one training step (forward, losses, backward) of the model of
+    ``model_cfg`` adds at its peak, on a random batch, measured in a fresh
+    process so that no earlier allocation is reused (see
+    :func:`memory_measure`)."""
+    context = multiprocessing.get_context('spawn')
+    with context.Pool(1) as pool:
+        return pool.apply(
+            _training_step_peak,
+            (ConfigDict(model_cfg).to_dict(), tuple(crop), batch_size,
+             device, torch.get_num_threads()))
+
+
+def _training_step_peak(model_cfg: dict, crop: Tuple[int, int],
+                        batch_size: int, device: str, threads: int) -> int:
+    import mmseg_convlstm  # noqa: F401  registers our models in the child
+    torch.set_num_threads(threads)
+    model = build_segmentor(model_cfg, device, training=True)
+    inputs = torch.rand(batch_size, 3, *crop, device=device)
+    num_classes = model.decode_head.num_classes
+    data_samples = [
+        SegDataSample(
+            gt_sem_seg=PixelData(
+                data=torch.randint(num_classes, (1, *crop), device=device)))
+        for _ in range(batch_size)
+    ]
+    cuda = torch.device(device).type == 'cuda'
+    if cuda:
+        torch.cuda.reset_peak_memory_stats(device)
+        before = torch.cuda.memory_allocated(device)
+    else:
+        before = _resident_bytes('VmRSS')
+        with open('/proc/self/clear_refs', 'w') as file:
+            file.write('5')  # resets VmHWM to the current resident size
+    loss, _ = model.parse_losses(model.loss(inputs, data_samples))
+    loss.backward()
+    peak = (
+        torch.cuda.max_memory_allocated(device)
+        if cuda else _resident_bytes('VmHWM'))
+    return peak - before
+
+
+def _resident_bytes(field: str) -> int:
+    with open('/proc/self/status') as file:
+        for line in file:
+            if line.startswith(f'{field}:'):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f'/proc/self/status has no {field} (not Linux?)')

@@ -1,0 +1,201 @@
+"""Multiply-accumulates (MACs) and parameters of segmentors.
+
+Counts come from MMEngine's counter (:class:`mmengine.analysis.FlopAnalyzer`,
+what ``mmengine.analysis.get_model_complexity_info`` uses), which reports
+multiply-accumulates under the name "flops" (fvcore's convention): a
+convolution counts one per weight and output position, bias and activations
+count nothing. As MMSeg's ``get_flops.py`` does, a segmentor is counted in
+its tensor mode (:meth:`EncoderDecoder._forward`: backbone and decode head,
+without the auxiliary head, the final upsampling or the argmax).
+"""
+import copy
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator, List, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+from mmengine.analysis import FlopAnalyzer, parameter_count
+from mmengine.config import ConfigDict
+from mmengine.model import revert_sync_batchnorm
+from mmengine.registry import init_default_scope
+from torch import Tensor
+
+from mmseg.models import BaseSegmentor
+from mmseg.registry import MODELS
+
+
+def build_segmentor(model_cfg: dict,
+                    device: str = 'cpu',
+                    training: bool = False) -> BaseSegmentor:
+    """The segmentor of ``model_cfg`` as MMSeg's analysis tools build it:
+    no pretrained weights loaded, plain BatchNorm instead of SyncBN, and
+    unless ``training``, no auxiliary head and in eval mode."""
+    init_default_scope('mmseg')
+    model_cfg = ConfigDict(copy.deepcopy(model_cfg))
+    model_cfg.pretrained = None
+    if not training:
+        model_cfg.pop('auxiliary_head', None)
+    model = revert_sync_batchnorm(MODELS.build(model_cfg)).to(device)
+    # MMSeg's ResNet.train() returns None: no chaining.
+    model.train(training)
+    return model
+
+
+def random_image(model: BaseSegmentor,
+                 shape: Tuple[int, int],
+                 batch_size: int = 1) -> Tensor:
+    """A random image batch (N, 3, H, W) on the model's device."""
+    device = next(model.parameters()).device
+    return torch.rand(batch_size, 3, *shape, device=device)
+
+
+def count_macs(module: nn.Module, inputs: Tuple) -> int:
+    """Multiply-accumulates of ``module(*inputs)`` (MMEngine's counter)."""
+    analyzer = FlopAnalyzer(module, inputs)
+    analyzer.unsupported_ops_warnings(False)
+    analyzer.uncalled_modules_warnings(False)
+    return int(analyzer.total())
+
+
+def count_params(module: nn.Module) -> int:
+    """Number of parameters, as MMEngine's counter reports them."""
+    return int(parameter_count(module)[''])
+
+
+class RecurrentSegmentorAtSteps(nn.Module):
+    """A recurrent segmentor's tensor-mode forward run for ``num_steps``
+    steps: what the MACs counter and the latency timer see of it.
+
+    Args:
+        segmentor (RecurrentEncoderDecoder): The model.
+        num_steps (int): Recurrent steps to run.
+    """
+
+    def __init__(self, segmentor: BaseSegmentor, num_steps: int) -> None:
+        super().__init__()
+        self.segmentor = segmentor
+        self.num_steps = num_steps
+
+    def forward(self, inputs: Tensor) -> Tensor:
+        """The canvas after ``num_steps`` steps."""
+        features = self.segmentor.extract_feat(inputs)
+        return self.segmentor.decode_head.forward_steps(
+            features, self.num_steps)[-1]
+
+
+class _Backbone(nn.Module):
+
+    def __init__(self, segmentor: BaseSegmentor) -> None:
+        super().__init__()
+        self.segmentor = segmentor
+
+    def forward(self, inputs: Tensor) -> Tuple[Tensor]:
+        return tuple(self.segmentor.extract_feat(inputs))
+
+
+class _HeadAtSteps(nn.Module):
+
+    def __init__(self, head: nn.Module, num_steps: int) -> None:
+        super().__init__()
+        self.head = head
+        self.num_steps = num_steps
+
+    def forward(self, features: Tuple[Tensor]) -> Tensor:
+        return self.head.forward_steps(features, self.num_steps)[-1]
+
+
+@dataclass
+class RecurrentMACs:
+    """MACs of a recurrent segmentor at every number of steps.
+
+    Args:
+        backbone (int): MACs of the backbone, spent once per image.
+        head (list[int]): MACs of the recurrent head run for 1, 2, ...
+            steps.
+    """
+    backbone: int
+    head: List[int]
+
+    @property
+    def max_steps(self) -> int:
+        return len(self.head)
+
+    def total(self, num_steps: int) -> int:
+        """MACs of the whole model run for ``num_steps`` steps."""
+        return self.backbone + self.head[num_steps - 1]
+
+    @property
+    def per_step(self) -> int:
+        """MACs that one more step adds after the first (the first step has
+        no recurrent input and costs less). Needs at least two steps."""
+        if self.max_steps < 2:
+            raise ValueError('the cost of a step after the first needs MACs '
+                             'counted for at least 2 steps')
+        return self.head[1] - self.head[0]
+
+    def mean(self, mean_steps: float) -> float:
+        """Average MACs per image over images that ran ``mean_steps`` steps
+        on average (steps after the first all cost :attr:`per_step`)."""
+        return self.backbone + self.head[0] + (mean_steps - 1) * self.per_step
+
+
+def recurrent_macs(model: BaseSegmentor, shape: Tuple[int, int],
+                   max_steps: int) -> RecurrentMACs:
+    """MACs of a recurrent segmentor on one ``shape`` image for 1 to
+    ``max_steps`` steps: the backbone is counted once, the head on the
+    backbone's output at every number of steps."""
+    image = random_image(model, shape)
+    return RecurrentMACs(
+        backbone=count_macs(_Backbone(model), (image, )),
+        head=_head_macs(model, _features(model, image), max_steps))
+
+
+def _features(model: BaseSegmentor, image: Tensor) -> Tuple[Tensor]:
+    with torch.no_grad():
+        return tuple(model.extract_feat(image))
+
+
+def _head_macs(model: BaseSegmentor, features: Tuple[Tensor],
+               max_steps: int) -> List[int]:
+    return [
+        count_macs(_HeadAtSteps(model.decode_head, steps), (features, ))
+        for steps in range(1, max_steps + 1)
+    ]
+
+
+@contextmanager
+def input_projection_cache(model: BaseSegmentor,
+                           enabled: bool) -> Iterator[None]:
+    """Turns the recurrent head's cached input projection on or off within
+    the ``with`` block."""
+    head = model.decode_head
+    previous = head.cache_input_projection
+    head.cache_input_projection = enabled
+    try:
+        yield
+    finally:
+        head.cache_input_projection = previous
+
+
+def per_step_macs(model: BaseSegmentor,
+                  shape: Tuple[int, int]) -> Tuple[int, int]:
+    """MACs of one step after the first, with and without the cached input
+    projection, on one ``shape`` image."""
+    features = _features(model, random_image(model, shape))
+    costs = []
+    for cached in (True, False):
+        with input_projection_cache(model, cached):
+            first, second = _head_macs(model, features, 2)
+        costs.append(second - first)
+    return costs[0], costs[1]
+
+
+def format_giga(value: float, digits: int = 1) -> str:
+    """``value`` in units of 1e9, e.g. 358.2."""
+    return f'{value / 1e9:.{digits}f}'
+
+
+def describe_shape(shape: Sequence[int]) -> str:
+    """``(513, 513)`` as ``513x513``."""
+    return 'x'.join(str(size) for size in shape)

@@ -1,0 +1,85 @@
+"""Multiply-accumulates (MACs) of one video frame, counted by
+:class:`mmengine.analysis.FlopAnalyzer`.
+
+MMEngine's counter calls multiply-accumulates "flops" (the fvcore
+convention); what it returns are MACs. It counts convolutions and matrix
+products; element-wise operations (the LSTM gates, the canvas sums) count
+as zero.
+"""
+from typing import Tuple
+
+import torch
+import torch.nn as nn
+from mmengine.analysis import FlopAnalyzer
+from torch import Tensor
+
+from mmseg.models import BaseSegmentor
+from ..models.convlstm_canvas_head import ConvLSTMCanvasHead, RecurrentState
+
+
+class _FeatureExtractor(nn.Module):
+    """The part of a segmentor that runs once per frame."""
+
+    def __init__(self, model: BaseSegmentor) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, inputs: Tensor) -> Tensor:
+        features = self.model.extract_feat(inputs)
+        return self.model.decode_head._transform_inputs(features)
+
+
+class _RecurrentSteps(nn.Module):
+    """``num_steps`` steps of a canvas head from a state given as tensors
+    (``h`` and ``c`` of every cell, then the canvas), or from zeros."""
+
+    def __init__(self, head: ConvLSTMCanvasHead, num_steps: int) -> None:
+        super().__init__()
+        self.head = head
+        self.num_steps = num_steps
+
+    def forward(self, features: Tensor, *state: Tensor) -> Tensor:
+        carried = None
+        if state:
+            lstm = [(state[i], state[i + 1])
+                    for i in range(0,
+                                   len(state) - 1, 2)]
+            carried = RecurrentState(lstm, state[-1])
+        return self.head.run_steps(features, self.num_steps, carried)[1].canvas
+
+
+def _count(module: nn.Module, inputs: Tuple[Tensor, ...]) -> int:
+    analyzer = FlopAnalyzer(module, inputs)
+    analyzer.unsupported_ops_warnings(False)
+    analyzer.uncalled_modules_warnings(False)
+    return int(analyzer.total())
+
+
+@torch.no_grad()
+def feature_macs(model: BaseSegmentor,
+                 input_shape: Tuple[int, int]) -> Tuple[int, Tensor]:
+    """MACs of the backbone (and neck) on one (3, H, W) input, and the
+    features (1, C, h, w) it gives for zeros."""
+    inputs = torch.zeros(1, 3, *input_shape, device=_device(model))
+    extractor = _FeatureExtractor(model)
+    return _count(extractor, (inputs, )), extractor(inputs)
+
+
+@torch.no_grad()
+def recurrent_step_macs(head: ConvLSTMCanvasHead, features: Tensor,
+                        num_steps: int, carried_state: bool) -> int:
+    """MACs of ``num_steps`` steps of the head on one frame's features
+    (1, C, h, w), from the state a previous frame left (``carried_state``)
+    or from zeros (a cold start: the first step has no recurrent
+    convolutions). The input projection cached once per frame is
+    included."""
+    state: Tuple[Tensor, ...] = ()
+    if carried_state:
+        _, recurrent_state = head.run_steps(features, 1)
+        state = (*(tensor for h_c in recurrent_state.lstm for tensor in h_c),
+                 recurrent_state.canvas)
+    return _count(_RecurrentSteps(head, num_steps), (features, *state))
+
+
+def _device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device

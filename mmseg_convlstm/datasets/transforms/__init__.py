@@ -1,0 +1,5 @@
+from .load_stacked_clip import LoadStackedClip
+from .pack_clip_seg_inputs import PackClipSegInputs
+from .strict_load_annotations import StrictLoadAnnotations
+
+__all__ = ['LoadStackedClip', 'PackClipSegInputs', 'StrictLoadAnnotations']

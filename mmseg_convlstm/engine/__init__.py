@@ -1,0 +1,23 @@
+from .atomic_checkpoint_hook import AtomicCheckpointHook
+from .atomic_local_backend import AtomicLocalBackend, write_atomically
+from .class_count_check_hook import ClassCountCheckHook
+from .crop_size_check_hook import CropSizeCheckHook
+from .guarded_runner import (GuardedRunner, checkpoint_candidates,
+                             newest_loadable_checkpoint)
+from .non_finite_loss_optim_wrapper import (NonFiniteLossError,
+                                            NonFiniteLossOptimWrapper)
+from .safe_checkpoint import (UnreadableCheckpointError, UnsafeCheckpointError,
+                              load_checkpoint_safely,
+                              register_safe_local_loader,
+                              restore_history_buffers, to_plain_data)
+from .safe_checkpoint_hook import SafeCheckpointHook
+from .step_grid_hook import StepGridHook
+
+__all__ = [
+    'AtomicCheckpointHook', 'AtomicLocalBackend', 'CropSizeCheckHook',
+    'GuardedRunner', 'NonFiniteLossError', 'NonFiniteLossOptimWrapper',
+    'checkpoint_candidates', 'newest_loadable_checkpoint', 'write_atomically',
+    'ClassCountCheckHook', 'SafeCheckpointHook', 'UnreadableCheckpointError', 'UnsafeCheckpointError',
+    'load_checkpoint_safely', 'register_safe_local_loader',
+    'restore_history_buffers', 'to_plain_data', 'StepGridHook'
+]

@@ -1,0 +1,72 @@
+import logging
+from typing import Dict, Optional
+
+import torch
+from mmengine.logging import MessageHub, print_log
+from mmengine.optim import OptimWrapper
+from mmengine.registry import OPTIM_WRAPPERS
+
+ACTIONS = ('stop', 'skip')
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The training loss became NaN or infinite."""
+
+
+@OPTIM_WRAPPERS.register_module()
+class NonFiniteLossOptimWrapper(OptimWrapper):
+    """``OptimWrapper`` that looks at the loss before it is back-propagated
+    and refuses to train on a NaN or infinite one.
+
+    The check sits here, between the forward pass and the optimizer step,
+    because a hook only sees the loss after the step has already written
+    NaN into the weights (and into momentum).
+
+    Registered in MMEngine's root registry, so that ``build_optim_wrapper``
+    finds it with or without MMSeg's default scope.
+
+    Args:
+        non_finite_loss (str): ``'stop'`` raises :class:`NonFiniteLossError`
+            naming the iteration (as the log counts, from 1), before any
+            backward pass, so the weights and the checkpoints stay finite.
+            ``'skip'`` logs a warning and drops the iteration: no backward,
+            no optimizer step; with gradient accumulation, a skipped
+            iteration that ends an accumulation window discards the window's
+            gradients. Default: ``'stop'``.
+        **kwargs: Arguments of ``OptimWrapper``.
+    """
+
+    def __init__(self, non_finite_loss: str = 'stop', **kwargs) -> None:
+        if non_finite_loss not in ACTIONS:
+            raise ValueError(f'optim_wrapper.non_finite_loss must be one of '
+                             f'{ACTIONS}, got {non_finite_loss!r}')
+        super().__init__(**kwargs)
+        self.non_finite_loss = non_finite_loss
+
+    def update_params(self,
+                      loss: torch.Tensor,
+                      step_kwargs: Optional[Dict] = None,
+                      zero_kwargs: Optional[Dict] = None) -> None:
+        """Updates the parameters as ``OptimWrapper`` does when ``loss`` is
+        finite; otherwise stops or skips (see the class)."""
+        if bool(torch.isfinite(loss).all()):
+            super().update_params(loss, step_kwargs, zero_kwargs)
+            return
+        iteration = MessageHub.get_current_instance().get_info('iter', 0) + 1
+        message = (f'the training loss is {loss.detach().flatten()[0].item()}'
+                   f' at iteration {iteration}')
+        if self.non_finite_loss == 'stop':
+            raise NonFiniteLossError(
+                f'{message}: training stopped before the optimizer step, so '
+                'the weights and the saved checkpoints are untouched. Lower '
+                'the learning rate or check the data; set '
+                "optim_wrapper.non_finite_loss='skip' to skip such "
+                'iterations instead.')
+        print_log(
+            f'{message}: skipped this iteration (no backward pass, no '
+            'optimizer step)',
+            logger='current',
+            level=logging.WARNING)
+        self._inner_count += 1
+        if self.should_update():
+            self.zero_grad(**(zero_kwargs or {}))

@@ -1,0 +1,280 @@
+from typing import List, NamedTuple, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+from mmseg.registry import MODELS
+from mmseg.utils import ConfigType, SampleList
+from .convlstm_cell import ConvLSTMCell, LSTMState
+
+
+class RecurrentState(NamedTuple):
+    """What the recurrence carries from one step (or video frame) to the
+    next: the ``(h, c)`` of every cell and the canvas."""
+    lstm: List[Optional[LSTMState]]
+    canvas: Optional[Tensor]
+
+
+@MODELS.register_module()
+class ConvLSTMCanvasHead(BaseDecodeHead):
+    """Stack of convolutional LSTMs painting on a canvas.
+
+    At every recurrent step the backbone features go through the stack of
+    cells, and the top cell's ``h`` (one map per class) is added to a canvas
+    that starts at zero. The canvas after the last step, bilinearly upsampled,
+    is the prediction; running fewer steps costs less and predicts worse.
+
+    Args:
+        hidden_channels (Sequence[int]): Hidden channels of the cells, bottom
+            to top. The last must equal ``num_classes``.
+            Default: (512, 256, 21).
+        kernel_size (int): Kernel size of every cell. Default: 1.
+        forget_bias (float): Forget-gate offset of every cell. Default: 1.0.
+        num_steps (int): Recurrent steps in training, and in inference unless
+            ``test_cfg.num_steps`` says otherwise. Default: 10.
+        step_loss_weights (Sequence[float], optional): Weight of the loss on
+            the canvas after each training step. Default: equal weights
+            summing to 1.
+        cache_input_projection (bool): Compute the bottom cell's input
+            convolution once per image instead of once per step; the result
+            is the same. Default: True.
+        init_cfg (dict): Glorot-normal (Xavier) initialisation of every
+            convolution of the cells.
+        **kwargs: Arguments of :class:`BaseDecodeHead` (``in_channels``,
+            ``num_classes``, ``in_index``, ``loss_decode``, ...).
+    """
+
+    def __init__(self,
+                 hidden_channels: Sequence[int] = (512, 256, 21),
+                 kernel_size: int = 1,
+                 forget_bias: float = 1.0,
+                 num_steps: int = 10,
+                 step_loss_weights: Optional[Sequence[float]] = None,
+                 cache_input_projection: bool = True,
+                 init_cfg: ConfigType = dict(
+                     type='Xavier', distribution='normal', layer='Conv2d'),
+                 **kwargs) -> None:
+        super().__init__(
+            channels=hidden_channels[-1],
+            dropout_ratio=0.0,
+            init_cfg=init_cfg,
+            **kwargs)
+        self._check_config(hidden_channels, num_steps, step_loss_weights)
+        # BaseDecodeHead always builds a classifier; the top cell is ours, and
+        # a parameter left out of the loss would break DDP.
+        del self.conv_seg
+        self.num_steps = num_steps
+        self.step_loss_weights = step_loss_weights
+        self.cache_input_projection = cache_input_projection
+        layer_inputs = [self.in_channels, *hidden_channels[:-1]]
+        self.cells = nn.ModuleList(
+            ConvLSTMCell(in_ch, hidden_ch, kernel_size, forget_bias)
+            for in_ch, hidden_ch in zip(layer_inputs, hidden_channels))
+
+    def _check_config(self, hidden_channels: Sequence[int], num_steps: int,
+                      step_loss_weights: Optional[Sequence[float]]) -> None:
+        if hidden_channels[-1] != self.out_channels:
+            raise ValueError(
+                'decode_head.hidden_channels must end with the number of '
+                f'classes ({self.out_channels}: decode_head.num_classes), '
+                f'got {tuple(hidden_channels)}')
+        if num_steps < 1:
+            raise ValueError(
+                f'decode_head.num_steps must be at least 1, got {num_steps}')
+        if (step_loss_weights is not None
+                and len(step_loss_weights) != num_steps):
+            raise ValueError(
+                'decode_head.step_loss_weights needs one weight per step '
+                f'({num_steps}), got {len(step_loss_weights)}')
+
+    def initial_state(self) -> RecurrentState:
+        """Zero LSTM states and an empty canvas."""
+        return RecurrentState([None] * len(self.cells), None)
+
+    def run_steps(
+        self,
+        features: Tensor,
+        num_steps: int,
+        state: Optional[RecurrentState] = None
+    ) -> Tuple[List[Tensor], RecurrentState]:
+        """Runs ``num_steps`` recurrent steps on one feature map.
+
+        Args:
+            features (Tensor): Backbone features (N, C, h, w).
+            num_steps (int): Steps to run.
+            state (RecurrentState, optional): Where to start; None for zeros.
+
+        Returns:
+            tuple: The canvas after each step (a list of ``num_steps``
+            tensors of shape (N, num_classes, h, w)) and the final state.
+        """
+        if num_steps < 1:
+            raise ValueError(f'num_steps must be at least 1, got {num_steps}')
+        state = state if state is not None else self.initial_state()
+        bottom_projection = self.bottom_projection(features)
+        canvases = []
+        for _ in range(num_steps):
+            state = self.step(features, bottom_projection, state)
+            canvases.append(state.canvas)
+        return canvases, state
+
+    def bottom_projection(self, features: Tensor) -> Optional[Tensor]:
+        """The bottom cell's input convolution of ``features``, to reuse at
+        every step; None without ``cache_input_projection``."""
+        if not self.cache_input_projection:
+            return None
+        return self.cells[0].project_input(features)
+
+    def step(self, features: Tensor, bottom_projection: Optional[Tensor],
+             state: RecurrentState) -> RecurrentState:
+        """One recurrent step of every cell, adding the top ``h`` to the
+        canvas.
+
+        Args:
+            features (Tensor): Backbone features (N, C, h, w).
+            bottom_projection (Tensor, optional): :meth:`bottom_projection`
+                of ``features``; None computes it in this step.
+            state (RecurrentState): The state before the step.
+
+        Returns:
+            RecurrentState: The state after the step.
+        """
+        lstm = []
+        layer_input = features
+        for index, cell in enumerate(self.cells):
+            if index == 0 and bottom_projection is not None:
+                cell_state = cell.step(bottom_projection, state.lstm[0])
+            else:
+                cell_state = cell(layer_input, state.lstm[index])
+            lstm.append(cell_state)
+            layer_input = cell_state[0]
+        canvas = (
+            layer_input
+            if state.canvas is None else state.canvas + layer_input)
+        return RecurrentState(lstm, canvas)
+
+    def run_until_settled(self,
+                          features: Tensor,
+                          max_steps: int,
+                          min_steps: int = 2,
+                          change_fraction: float = 0.01
+                          ) -> Tuple[Tensor, Tensor]:
+        """Steps every image until its labels settle (adaptive exit).
+
+        An image stops after step ``t`` (``min_steps <= t <= max_steps``)
+        once the labels of its canvas (argmax over classes, at feature
+        resolution, where the check costs next to nothing) differ from those
+        after step ``t - 1`` on fewer than ``change_fraction`` of the
+        positions. Stopped images leave the batch, so later steps cost only
+        the images still running.
+
+        Args:
+            features (Tensor): Backbone features (N, C, h, w).
+            max_steps (int): Steps after which every image stops.
+            min_steps (int): Steps every image runs; at least 2, since the
+                change is measured between two steps. Default: 2.
+            change_fraction (float): Fraction of positions in [0, 1] whose
+                label may still change when an image stops. Default: 0.01.
+
+        Returns:
+            tuple[Tensor, Tensor]: The canvas of every image when it stopped
+            (N, num_classes, h, w) and the steps it ran (N, ), int64.
+        """
+        _check_exit_config(max_steps, min_steps, change_fraction)
+        num_images = features.shape[0]
+        final_canvas = features.new_empty(num_images, self.out_channels,
+                                          *features.shape[2:])
+        steps_used = torch.zeros(
+            num_images, dtype=torch.long, device=features.device)
+        running = torch.arange(num_images, device=features.device)
+        bottom_projection = self.bottom_projection(features)
+        state, labels = self.initial_state(), None
+        for step in range(1, max_steps + 1):
+            state = self.step(features, bottom_projection, state)
+            new_labels = state.canvas.argmax(dim=1)
+            stops = torch.full_like(running, step == max_steps, dtype=bool)
+            if step >= min_steps:
+                changed = (new_labels != labels).flatten(1).float().mean(1)
+                stops |= changed < change_fraction
+            final_canvas[running[stops]] = state.canvas[stops]
+            steps_used[running[stops]] = step
+            keep = ~stops
+            if not keep.any():
+                break
+            running, features, labels = (running[keep], features[keep],
+                                         new_labels[keep])
+            if bottom_projection is not None:
+                bottom_projection = bottom_projection[keep]
+            state = _select_images(state, keep)
+        return final_canvas, steps_used
+
+    def forward_steps(self, inputs: Tuple[Tensor],
+                      num_steps: int) -> List[Tensor]:
+        """The canvas after each of ``num_steps`` steps, from a cold start."""
+        features = self._transform_inputs(inputs)
+        return self.run_steps(features, num_steps)[0]
+
+    def forward_until_settled(self, inputs: Tuple[Tensor], max_steps: int,
+                              **exit_cfg) -> Tuple[Tensor, Tensor]:
+        """:meth:`run_until_settled` on the backbone outputs ``inputs``;
+        ``exit_cfg`` holds ``min_steps`` and ``change_fraction``."""
+        features = self._transform_inputs(inputs)
+        return self.run_until_settled(features, max_steps, **exit_cfg)
+
+    def forward(self, inputs: Tuple[Tensor]) -> Tensor:
+        """The canvas (logits at feature resolution) after ``num_steps``."""
+        return self.forward_steps(inputs, self.num_steps)[-1]
+
+    def loss(self, inputs: Tuple[Tensor], batch_data_samples: SampleList,
+             train_cfg: ConfigType) -> dict:
+        """Loss on the canvas after every step, weighted and summed.
+
+        Each loss term (e.g. ``loss_ce``) is the weighted sum over steps; the
+        unweighted value at step ``t`` is logged as ``ce_step{t}``, and
+        ``acc_seg`` is the accuracy of the last step.
+        """
+        canvases = self.forward_steps(inputs, self.num_steps)
+        weights = self.step_loss_weights or [1.0 / len(canvases)
+                                             ] * len(canvases)
+        losses = dict()
+        for step, (canvas, weight) in enumerate(zip(canvases, weights), 1):
+            step_losses = self.loss_by_feat(canvas, batch_data_samples)
+            accuracy = step_losses.pop('acc_seg')
+            for name, value in step_losses.items():
+                losses[name] = losses.get(name, 0) + weight * value
+                short_name = name.replace('loss_', '', 1)
+                losses[f'{short_name}_step{step}'] = value.detach()
+        losses['acc_seg'] = accuracy
+        return losses
+
+    def predict(self, inputs: Tuple[Tensor], batch_img_metas: List[dict],
+                test_cfg: ConfigType) -> Tensor:
+        """Logits after ``test_cfg.num_steps`` (default: ``num_steps``)
+        steps, upsampled to the input."""
+        num_steps = test_cfg.get('num_steps', self.num_steps)
+        canvas = self.forward_steps(inputs, num_steps)[-1]
+        return self.predict_by_feat(canvas, batch_img_metas)
+
+
+def _check_exit_config(max_steps: int, min_steps: int,
+                       change_fraction: float) -> None:
+    if not 2 <= min_steps <= max_steps:
+        raise ValueError(
+            'adaptive exit needs 2 <= min_steps <= max_steps (the labels '
+            'change between two steps), got min_steps='
+            f'{min_steps}, max_steps={max_steps}')
+    if not 0 <= change_fraction <= 1:
+        raise ValueError('adaptive exit needs change_fraction in [0, 1], got '
+                         f'{change_fraction}')
+
+
+def _select_images(state: RecurrentState, keep: Tensor) -> RecurrentState:
+    """The state of the images where ``keep`` (N, ) is True."""
+    lstm = [
+        None if cell_state is None else (cell_state[0][keep],
+                                         cell_state[1][keep])
+        for cell_state in state.lstm
+    ]
+    return RecurrentState(lstm, state.canvas[keep])

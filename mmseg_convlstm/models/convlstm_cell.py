@@ -1,0 +1,95 @@
+from typing import Optional, Tuple
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+from mmseg.registry import MODELS
+
+LSTMState = Tuple[Tensor, Tensor]
+
+
+@MODELS.register_module()
+class ConvLSTMCell(nn.Module):
+    """Convolutional LSTM cell, equations (1)-(6) of the paper.
+
+    ``i, f, o = sigmoid(.)``, ``c_in = tanh(.)``, ``c = f * c_prev + i * c_in``
+    and ``h = o * tanh(c)``, where each pre-activation is
+    ``input_conv(x) + hidden_conv(h_prev)`` and ``forget_bias`` is added
+    inside the logistic of ``f``.
+
+    The input and the recurrent convolutions are separate modules so that the
+    input projection of a still image can be computed once and reused at every
+    recurrent step (see :meth:`project_input` and :meth:`step`).
+
+    Args:
+        in_channels (int): Channels of the input ``x``.
+        hidden_channels (int): Channels of ``h`` and ``c``.
+        kernel_size (int): Odd kernel size of both convolutions, padded SAME
+            with zeros. Default: 1.
+        forget_bias (float): Offset added to the forget gate pre-activation.
+            Default: 1.0.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 hidden_channels: int,
+                 kernel_size: int = 1,
+                 forget_bias: float = 1.0) -> None:
+        super().__init__()
+        if kernel_size % 2 != 1:
+            raise ValueError(
+                f'kernel_size must be odd for SAME padding, got {kernel_size}')
+        self.in_channels = in_channels
+        self.hidden_channels = hidden_channels
+        self.forget_bias = forget_bias
+        padding = kernel_size // 2
+        self.input_conv = nn.Conv2d(
+            in_channels, 4 * hidden_channels, kernel_size, padding=padding)
+        self.hidden_conv = nn.Conv2d(
+            hidden_channels,
+            4 * hidden_channels,
+            kernel_size,
+            padding=padding,
+            bias=False)
+
+    def project_input(self, x: Tensor) -> Tensor:
+        """The input convolution ``W_x * x + b`` of all four gates."""
+        return self.input_conv(x)
+
+    def step(self,
+             input_projection: Tensor,
+             state: Optional[LSTMState] = None) -> LSTMState:
+        """One recurrent update from a precomputed input projection.
+
+        Args:
+            input_projection (Tensor): Output of :meth:`project_input`.
+            state (tuple[Tensor, Tensor], optional): ``(h, c)`` of the
+                previous step; None means zeros.
+
+        Returns:
+            tuple[Tensor, Tensor]: The new ``(h, c)``.
+        """
+        gates = input_projection
+        if state is not None:
+            gates = gates + self.hidden_conv(state[0])
+        elif self.training:
+            # The recurrent convolution of a zero state is zero, but it must
+            # take part in the graph so that DDP sees every parameter used.
+            gates = gates + self.hidden_conv(
+                input_projection.new_zeros(
+                    input_projection.shape[0], self.hidden_channels,
+                    *input_projection.shape[2:]))
+        i, f, c_in, o = gates.chunk(4, dim=1)
+        c_in = torch.tanh(c_in)
+        c = torch.sigmoid(i) * c_in
+        if state is not None:
+            c = c + torch.sigmoid(f + self.forget_bias) * state[1]
+        h = torch.sigmoid(o) * torch.tanh(c)
+        return h, c
+
+    def forward(self,
+                x: Tensor,
+                state: Optional[LSTMState] = None) -> LSTMState:
+        """Returns ``(h, c)`` after one step on input ``x``."""
+        return self.step(self.project_input(x), state)

@@ -1,0 +1,57 @@
+"""Evaluate a checkpoint on video clips with the recurrent state carried
+across frames: mIoU of the annotated frames for a grid of (context frames K,
+steps per frame) against the still-image baseline, with GMACs per frame.
+Writes video_results.{md,json,png} to the work dir."""
+import argparse
+
+from mmseg_convlstm.apis.video_benchmark import (VIDEO_DATALOADER_KEY,
+                                                 run_video_benchmark)
+from mmseg_convlstm.apis.video_report import markdown_table, write_video_report
+from mmseg_convlstm.cli import add_common_args, check_data_roots, load_config
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        'config', help='config file with a '
+        f'{VIDEO_DATALOADER_KEY}')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--context-frames',
+        type=int,
+        nargs='+',
+        default=[1, 2, 4],
+        help='numbers K of frames streamed before the annotated one')
+    parser.add_argument(
+        '--steps-per-frame',
+        type=int,
+        nargs='+',
+        default=[1, 2],
+        help='recurrent steps per frame in the video grid')
+    parser.add_argument(
+        '--static-steps',
+        type=int,
+        help='the static baseline is read after 1..N steps (default: the '
+        "config's model.test_cfg.num_steps)")
+    parser.add_argument('--device', default='cpu', help='device to run on')
+    add_common_args(parser)
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = load_config(args)
+    check_data_roots(cfg, VIDEO_DATALOADER_KEY)
+    rows = run_video_benchmark(cfg, args.checkpoint, args.context_frames,
+                               args.steps_per_frame, args.static_steps,
+                               args.device)
+    paths = write_video_report(
+        rows, cfg.work_dir,
+        dict(config=args.config, checkpoint=args.checkpoint))
+    print('\n' + markdown_table(rows))
+    for kind, path in paths.items():
+        print(f'{kind} written to {path}')
+
+
+if __name__ == '__main__':
+    main()
