@@ -1,7 +1,8 @@
-# convlstm_cityscapes.py tested with adaptive exit: every image stops stepping (after
-# 2 to 10 steps) once fewer than 1% of its labels change between two steps.
-# AdaptiveExitIoUMetric reports the mIoU and the mean steps spent, and writes
-# adaptive_exit.json for tools/analysis_tools/budget_curve.py --adaptive-json.
+# convlstm_cityscapes.py tested with adaptive exit: every image stops stepping
+# (after 2 to 10 steps) once fewer than 1% of its labels change between two
+# steps. AdaptiveExitIoUMetric reports the mIoU and the mean steps spent, and
+# writes adaptive_exit.json for
+# tools/analysis_tools/budget_curve.py --adaptive-json.
 _base_ = './convlstm_cityscapes.py'
 model = dict(
     test_cfg=dict(

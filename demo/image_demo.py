@@ -6,7 +6,7 @@ import torch
 from mmengine.model import revert_sync_batchnorm
 
 from mmseg.apis import inference_model, init_model, show_result_pyplot
-from mmseg_convlstm.cli import add_common_args, load_config
+from mmseg_convlstm.cli import add_config_args, load_config
 
 
 def parse_args():
@@ -36,7 +36,7 @@ def parse_args():
         help='Whether to display the class labels.')
     parser.add_argument(
         '--title', default='result', help='The image identifier.')
-    add_common_args(parser)
+    add_config_args(parser)
     return parser.parse_args()
 
 

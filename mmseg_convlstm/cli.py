@@ -12,16 +12,59 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 
-def add_common_args(parser: argparse.ArgumentParser) -> None:
-    """``--work-dir``, ``--cfg-options``, ``--launcher`` and
-    ``--local_rank``, as MMSeg's tools take them."""
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
+def add_config_args(parser: argparse.ArgumentParser) -> None:
+    """``--cfg-options``, as every MMSeg tool that reads a config takes it."""
     parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
         help='override settings in the config, e.g. '
         'model.test_cfg.num_steps=4 (xxx=[a,b] for lists)')
+
+
+def add_work_dir_arg(parser: argparse.ArgumentParser) -> None:
+    """``--work-dir``, where a tool writes what it makes."""
+    parser.add_argument(
+        '--work-dir',
+        help='the dir to save outputs (default: ./work_dirs/<config name>)')
+
+
+def add_inference_args(parser: argparse.ArgumentParser) -> None:
+    """``--device``, ``--cfg-options`` and ``--work-dir``, for the tools
+    that run a trained model."""
+    parser.add_argument(
+        '--device',
+        default='cuda:0' if torch.cuda.is_available() else 'cpu',
+        help='device to run the model on')
+    add_config_args(parser)
+    add_work_dir_arg(parser)
+
+
+def add_shape_arg(parser: argparse.ArgumentParser) -> None:
+    """``--shape H W``, the input size of a tool that measures a model."""
+    parser.add_argument(
+        '--shape',
+        type=int,
+        nargs=2,
+        metavar=('H', 'W'),
+        help="input size (default: the config's model.data_preprocessor.size)")
+
+
+def input_shape(args: argparse.Namespace, cfg: Config) -> Tuple[int, int]:
+    """``--shape``, or else the size the config's data preprocessor pads
+    training crops to."""
+    shape = args.shape or cfg.model.data_preprocessor.get('size')
+    if shape is None:
+        raise ValueError(f'{args.config} sets no model.data_preprocessor.size:'
+                         ' give --shape H W')
+    return tuple(shape)
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """``--work-dir``, ``--cfg-options``, ``--launcher`` and
+    ``--local_rank``, as MMSeg's train and test tools take them."""
+    add_work_dir_arg(parser)
+    add_config_args(parser)
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -32,24 +75,24 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
 
 
 def load_config(args: argparse.Namespace) -> Config:
-    """The config of ``args.config`` with the common flags applied.
+    """The config of ``args.config`` with the flags of :func:`add_common_args`
+    (those the parser has) applied.
 
     The work dir defaults to ``./work_dirs/<config name>``.
     """
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file {args.config} does not exist')
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    os.environ.setdefault('LOCAL_RANK', str(getattr(args, 'local_rank', 0)))
     cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
+    cfg.launcher = getattr(args, 'launcher', 'none')
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
+    if getattr(args, 'work_dir', None) is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     return cfg
-
 
 
 def build_runner(cfg: Config) -> Runner:

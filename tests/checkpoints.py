@@ -22,7 +22,6 @@ def save_random_checkpoint(config: str, path: str, seed: int = 0) -> str:
             meta=dict(
                 dataset_meta=dict(
                     classes=list(metainfo['classes']),
-                    palette=[list(colour)
-                             for colour in metainfo['palette']])),
+                    palette=[list(colour) for colour in metainfo['palette']])),
             state_dict=weights_to_cpu(model.state_dict())), path)
     return path

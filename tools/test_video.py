@@ -7,7 +7,8 @@ import argparse
 from mmseg_convlstm.apis.video_benchmark import (VIDEO_DATALOADER_KEY,
                                                  run_video_benchmark)
 from mmseg_convlstm.apis.video_report import markdown_table, write_video_report
-from mmseg_convlstm.cli import add_common_args, check_data_roots, load_config
+from mmseg_convlstm.cli import (add_inference_args, check_data_roots,
+                                load_config)
 
 
 def parse_args() -> argparse.Namespace:
@@ -33,8 +34,7 @@ def parse_args() -> argparse.Namespace:
         type=int,
         help='the static baseline is read after 1..N steps (default: the '
         "config's model.test_cfg.num_steps)")
-    parser.add_argument('--device', default='cpu', help='device to run on')
-    add_common_args(parser)
+    add_inference_args(parser)
     return parser.parse_args()
 
 

@@ -10,7 +10,7 @@ from mmseg_convlstm.apis.recurrent_video_inferencer import \
     RecurrentVideoInferencer
 from mmseg_convlstm.apis.video_demo import segment_video
 from mmseg_convlstm.apis.video_frame_reader import VideoFrameReader
-from mmseg_convlstm.cli import add_common_args, load_config
+from mmseg_convlstm.cli import add_inference_args, load_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -31,8 +31,7 @@ def parse_args() -> argparse.Namespace:
         type=float,
         default=17.0,
         help='frame rate of a folder of frames (Cityscapes: 17)')
-    parser.add_argument('--device', default='cpu', help='device to run on')
-    add_common_args(parser)
+    add_inference_args(parser)
     return parser.parse_args()
 
 

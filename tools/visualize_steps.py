@@ -13,7 +13,7 @@ from mmseg_convlstm.analysis.step_inference import (dataset_meta,
                                                     predict_step_labels,
                                                     request_steps)
 from mmseg_convlstm.analysis.step_pictures import save_step_grid
-from mmseg_convlstm.cli import add_common_args, load_config
+from mmseg_convlstm.cli import add_inference_args, load_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -31,8 +31,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--out',
         help='PNG to write (default: <work dir>/<image name>_steps.png)')
-    parser.add_argument('--device', default='cpu', help='device of the model')
-    add_common_args(parser)
+    add_inference_args(parser)
     return parser.parse_args()
 
 

@@ -22,7 +22,7 @@ model = dict(
     test_cfg=dict(num_steps=num_steps))
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
+    dict(type='StrictLoadAnnotations', num_classes=21),
     dict(
         type='RandomResize',
         scale=(200, 160),
@@ -49,7 +49,7 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 optim_wrapper = dict(
     _delete_=True,
-    type='OptimWrapper',
+    type='NonFiniteLossOptimWrapper',
     optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4))
 param_scheduler = [
     dict(

@@ -35,14 +35,14 @@ model = dict(
 video_cfg = dict(steps_per_frame=1, canvas_decay=1.0, scene_cut_threshold=None)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
+    dict(type='StrictLoadAnnotations', num_classes=19),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackSegInputs')
 ]
 # The generated frames have the network's input size: no resizing.
 test_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
+    dict(type='StrictLoadAnnotations', num_classes=19),
     dict(type='PackSegInputs')
 ]
 # Each annotated frame with the context_frames frames before it, loaded and
@@ -79,7 +79,7 @@ video_test_dataloader = dict(
         pipeline=video_test_pipeline))
 optim_wrapper = dict(
     _delete_=True,
-    type='OptimWrapper',
+    type='NonFiniteLossOptimWrapper',
     optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4))
 param_scheduler = [
     dict(

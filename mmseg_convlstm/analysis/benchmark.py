@@ -78,7 +78,7 @@ class BudgetBenchmark:
             f'{self.repeats} interleaved runs, {self.device}:', '',
             '| model | steps | cached input projection | latency (ms) | ' +
             ' | '.join(f'/ {row.model}' for row in baselines) + ' |',
-            '| --- | ---: | --- | ---: | ' + '---: | ' * len(baselines)
+            '| --- | ---: | --- | ---: |' + ' ---: |' * len(baselines)
         ]
         for row in self.latencies:
             cached = '' if row.cached is None else (
@@ -109,10 +109,9 @@ class BudgetBenchmark:
             ]
             for row in self.memory:
                 steps = '' if row.steps is None else row.steps
-                lines.append(
-                    f'| {row.model} | {steps} | '
-                    f'{row.peak_bytes / 2**20:.0f} | '
-                    f'{row.peak_bytes / reference.peak_bytes:.3f} |')
+                lines.append(f'| {row.model} | {steps} | '
+                             f'{row.peak_bytes / 2**20:.0f} | '
+                             f'{row.peak_bytes / reference.peak_bytes:.3f} |')
         return '\n'.join(lines) + '\n'
 
 
@@ -139,12 +138,17 @@ def benchmark_budget(cfg: Config,
         device (str): Device. Default: 'cpu'.
         train_crop (tuple[int, int], optional): Crop of the training steps;
             default ``shape``.
-        train_batch (int): Batch of the training steps. Default: 2.
+        train_batch (int): Batch of the training steps, at least 2.
+            Default: 2.
         measure_memory (bool): Whether to measure training memory.
 
     Returns:
         BudgetBenchmark: The measurements.
     """
+    if measure_memory and train_batch < 2:
+        raise ValueError(
+            f'train_batch must be at least 2, got {train_batch}: BatchNorm '
+            "after DeepLabV3's image pooling cannot train on one image")
     model = build_segmentor(cfg.model, device)
     baseline_models = [
         build_segmentor(load_mmseg_config(config).model, device)
@@ -155,14 +159,14 @@ def benchmark_budget(cfg: Config,
     runs = {}
     for cached in (True, False):
         for num_steps in steps:
-            runs[('ours', num_steps, cached)] = _steps_run(
-                model, num_steps, cached, image)
+            runs[('ours', num_steps,
+                  cached)] = _steps_run(model, num_steps, cached, image)
     for title, baseline in zip(titles, baseline_models):
         runs[(title, None, None)] = _forward_run(baseline, image)
     last = max(steps)
     for all_steps in (False, True):
         runs[('predict', all_steps)] = _predict_run(model, last, all_steps,
-                                                   image)
+                                                    image)
     memory_runs = len(steps) + 1 if measure_memory else 0
     progress = ProgressBar(repeats * len(runs) + memory_runs)
     latencies = median_latencies(
@@ -194,8 +198,8 @@ def benchmark_budget(cfg: Config,
         device=describe_device(torch.device(device)),
         repeats=repeats,
         latencies=rows,
-        one_pass=(last, latencies[('predict', False)],
-                  latencies[('predict', True)]),
+        one_pass=(last, latencies[('predict', False)], latencies[('predict',
+                                                                  True)]),
         train_crop=tuple(train_crop or shape),
         train_batch=train_batch,
         memory=memory,
@@ -262,10 +266,9 @@ def peak_training_memory(model_cfg: dict, crop: Tuple[int, int],
     :func:`memory_measure`)."""
     context = multiprocessing.get_context('spawn')
     with context.Pool(1) as pool:
-        return pool.apply(
-            _training_step_peak,
-            (ConfigDict(model_cfg).to_dict(), tuple(crop), batch_size,
-             device, torch.get_num_threads()))
+        return pool.apply(_training_step_peak,
+                          (ConfigDict(model_cfg).to_dict(), tuple(crop),
+                           batch_size, device, torch.get_num_threads()))
 
 
 def _training_step_peak(model_cfg: dict, crop: Tuple[int, int],

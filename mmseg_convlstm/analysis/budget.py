@@ -2,6 +2,7 @@
 recurrent model at every number of steps, next to MMSeg's PSPNet and
 DeepLabV3 measured in the same run."""
 import json
+import math
 import os.path as osp
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -20,7 +21,8 @@ from .model_zoo import load_mmseg_config, zoo_model
 BASELINE_CONFIGS = (
     'mmseg::pspnet/pspnet_r101-d8_4xb4-20k_voc12aug-512x512.py',
     'mmseg::deeplabv3/deeplabv3_r101-d8_4xb4-20k_voc12aug-512x512.py',
-    'mmseg::deeplabv3/deeplabv3_r101-d16-mg124_4xb2-40k_cityscapes-512x1024.py',
+    'mmseg::deeplabv3/'
+    'deeplabv3_r101-d16-mg124_4xb2-40k_cityscapes-512x1024.py',
 )
 OURS = 'ours'
 ADAPTIVE_EXIT = 'ours, adaptive exit'
@@ -96,8 +98,8 @@ class BudgetCurve:
         cached, uncached = self.step_macs
         lines += [
             '', f'Each recurrent step after the first costs '
-            f'{cached / 1e9:.2f} GMACs with the cached input projection, '
-            f'{uncached / 1e9:.2f} without.'
+            f'{giga(cached)} GMACs with the cached input projection, '
+            f'{giga(uncached)} without.'
         ]
         last = self.ours[-1]
         for baseline in self.baselines:
@@ -108,13 +110,20 @@ class BudgetCurve:
         return '\n'.join(lines) + '\n'
 
 
+def giga(value: float) -> str:
+    """``value`` in units of 1e9: two decimals, three significant digits
+    below 1."""
+    value /= 1e9
+    return f'{value:.3g}' if abs(value) < 1 else f'{value:.2f}'
+
+
 def _table_row(point: BudgetPoint) -> str:
     steps = '' if point.steps is None else f'{point.steps:.2f}'.rstrip(
         '0').rstrip('.')
     latency = ('n/a'
                if point.latency is None else f'{point.latency * 1e3:.0f}')
     miou = 'n/a' if point.miou is None else f'{point.miou:.2f}'
-    return (f'| {point.model} | {steps} | {point.macs / 1e9:.2f} | '
+    return (f'| {point.model} | {steps} | {giga(point.macs)} | '
             f'{point.params / 1e6:.1f} | {latency} | {miou} | '
             f'{point.miou_source} |')
 
@@ -267,9 +276,9 @@ def _runner(module: torch.nn.Module, image: torch.Tensor):
 
 
 def plot_budget_curve(curve: BudgetCurve, path: str) -> None:
-    """Saves a PNG of mIoU against GMACs: our steps as a curve (or as
-    vertical lines when their mIoU is unknown), the adaptive-exit point and
-    the baselines."""
+    """Saves a PNG of mIoU against GMACs: our steps as a curve (as a band of
+    GMACs when their mIoU is unknown), the adaptive-exit point and the
+    baselines."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -281,21 +290,22 @@ def plot_budget_curve(curve: BudgetCurve, path: str) -> None:
                   [point.miou for point in known],
                   'o-',
                   label='ours, T steps')
-        for point in known:
-            axes.annotate(f'T={point.steps:g}',
-                          (point.macs / 1e9, point.miou),
-                          textcoords='offset points',
-                          xytext=(4, -10),
-                          fontsize=8)
+        every = max(1, math.ceil((len(known) - 1) / 4))
+        for point in known[::-every]:
+            axes.annotate(
+                f'T={point.steps:g}', (point.macs / 1e9, point.miou),
+                textcoords='offset points',
+                xytext=(6, -10),
+                fontsize=8)
     else:
-        for index, point in enumerate(curve.ours):
-            axes.axvline(
-                point.macs / 1e9,
-                color='tab:blue',
-                alpha=0.3,
-                linestyle=':',
-                label='ours, T=1..N (mIoU unknown: pass --anytime-json)'
-                if index == 0 else None)
+        first, last = curve.ours[0].macs / 1e9, curve.ours[-1].macs / 1e9
+        axes.axvspan(
+            first,
+            max(last, first * 1.01),
+            color='tab:blue',
+            alpha=0.2,
+            label=f'ours, T=1..{len(curve.ours)} (mIoU unknown: pass '
+            '--anytime-json)')
     if curve.adaptive_exit is not None:
         point = curve.adaptive_exit
         axes.plot(
@@ -317,14 +327,18 @@ def plot_budget_curve(curve: BudgetCurve, path: str) -> None:
                 point.miou,
                 's',
                 markersize=8,
-                label=f'{point.model} (model zoo)')
+                label=f'{point.model} (model zoo: {point.miou:.2f})')
+    mious = [point.miou for point in curve.points if point.miou is not None]
+    if mious:
+        margin = max(2.0, 0.1 * (max(mious) - min(mious)))
+        axes.set_ylim(min(mious) - margin, max(mious) + margin)
     height, width = curve.shape
-    axes.set_xlim(left=0)
+    axes.set_xlim(0, 1.08 * max(point.macs / 1e9 for point in curve.points))
     axes.set_xlabel(f'GMACs per {height}x{width} image')
     axes.set_ylabel('mIoU (%)')
     axes.set_title('Accuracy against computational budget')
     axes.grid(alpha=0.3)
-    axes.legend(fontsize=8, loc='lower right')
+    axes.legend(fontsize=8, loc='best')
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)

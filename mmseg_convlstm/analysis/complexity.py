@@ -11,7 +11,7 @@ without the auxiliary head, the final upsampling or the argmax).
 import copy
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator, List, Sequence, Tuple
+from typing import Iterator, List, Tuple
 
 import torch
 import torch.nn as nn
@@ -189,13 +189,3 @@ def per_step_macs(model: BaseSegmentor,
             first, second = _head_macs(model, features, 2)
         costs.append(second - first)
     return costs[0], costs[1]
-
-
-def format_giga(value: float, digits: int = 1) -> str:
-    """``value`` in units of 1e9, e.g. 358.2."""
-    return f'{value / 1e9:.{digits}f}'
-
-
-def describe_shape(shape: Sequence[int]) -> str:
-    """``(513, 513)`` as ``513x513``."""
-    return 'x'.join(str(size) for size in shape)

@@ -61,8 +61,7 @@ def model_predictions(model: nn.Module, dataset,
 
         def predict(item: dict = item) -> Predictions:
             labels = step_labels_of(predict_dataset_item(model, item))
-            return {step_series_name(step): labels[step - 1]
-                    for step in steps}
+            return {step_series_name(step): labels[step - 1] for step in steps}
 
         yield ground_truth, predict
 
@@ -79,9 +78,10 @@ def saved_predictions(pred_dir: str, dataset) -> Source:
             raise FileNotFoundError(
                 f'no prediction {path} for image {item["img_path"]}')
 
-        def predict(path: str = path,
-                    reduce_zero_label: bool = item['reduce_zero_label']
-                    ) -> Predictions:
+        def predict(
+            path: str = path,
+            reduce_zero_label: bool = item['reduce_zero_label']
+        ) -> Predictions:
             labels = read_label_map(path)
             if reduce_zero_label:  # the PNGs hold label + 1
                 labels = (labels.astype(np.int64) - 1) % 256

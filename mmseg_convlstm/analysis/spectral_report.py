@@ -175,13 +175,26 @@ def plot_comparison(path: str,
     cumulative_axes, difference_axes = figure.subplots(1, 2)
     predictions = [name for name in series if name != GROUND_TRUTH]
     for name, colour in zip(predictions, _colours(len(predictions))):
-        _plot_from_zero(cumulative_axes, series[name], 'cumulative',
-                        color=colour, label=name)
-        _plot_from_zero(difference_axes, series[name],
-                        'cumulative_minus_ground_truth', color=colour,
-                        label=name)
-    _plot_from_zero(cumulative_axes, series[GROUND_TRUTH], 'cumulative',
-                    color='k', ls='--', lw=2, label=GROUND_TRUTH)
+        _plot_from_zero(
+            cumulative_axes,
+            series[name],
+            'cumulative',
+            color=colour,
+            label=name)
+        _plot_from_zero(
+            difference_axes,
+            series[name],
+            'cumulative_minus_ground_truth',
+            color=colour,
+            label=name)
+    _plot_from_zero(
+        cumulative_axes,
+        series[GROUND_TRUTH],
+        'cumulative',
+        color='k',
+        ls='--',
+        lw=2,
+        label=GROUND_TRUTH)
     difference_axes.axhline(0.0, color='k', lw=0.8, ls='--')
     cumulative_axes.set(
         ylabel='share of power up to the frequency',

@@ -128,8 +128,7 @@ def class_psd(labels: np.ndarray,
     return radial_psd(class_maps(labels, classes, ignore_index), edges)
 
 
-def cumulative_distribution(psd: np.ndarray,
-                            edges: np.ndarray) -> np.ndarray:
+def cumulative_distribution(psd: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Share of the power at radial frequencies up to each bin's upper edge:
     the PSD integrated over the rings of frequencies; it ends at 1."""
     psd = np.asarray(psd, dtype=np.float64)

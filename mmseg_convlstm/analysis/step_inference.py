@@ -31,7 +31,8 @@ def request_steps(cfg: Config,
         list[int]: The steps asked for, sorted; all steps when None.
     """
     steps = sorted(set(steps)) if steps else list(
-        range(1, configured_steps(cfg) + 1))
+        range(1,
+              configured_steps(cfg) + 1))
     if steps[0] < 1:
         raise ValueError(f'steps are counted from 1, got {steps[0]}')
     test_cfg = cfg.model.setdefault('test_cfg', {})
@@ -46,8 +47,9 @@ def init_step_model(config: Union[str, Config],
     """:func:`mmseg.apis.init_model` for a model that returns the labels
     after every step up to ``max(steps)`` (see :func:`request_steps`).
     Without a checkpoint the weights are random."""
-    cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(
-        config)
+    if isinstance(config, str):
+        config = Config.fromfile(config)
+    cfg = copy.deepcopy(config)
     request_steps(cfg, steps)
     model = init_model(cfg, checkpoint, device=device)
     if device == 'cpu':

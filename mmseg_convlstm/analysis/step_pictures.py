@@ -35,19 +35,9 @@ def render_step_grid(image: np.ndarray,
                      panel_inches: float = 2.4) -> np.ndarray:
     """The grid of :func:`save_step_grid` as an RGB array (h, w, 3 uint8)."""
     step_labels = np.asarray(step_labels)
-    if step_labels.ndim != 3:
-        raise ValueError('step_labels must be (T, H, W): the labels after '
-                         f'each step; got shape {step_labels.shape}')
-    image = np.asarray(image)
-    if image.shape[:2] != step_labels.shape[1:]:
-        raise ValueError(f'image of size {image.shape[:2]} for labels of '
-                         f'size {step_labels.shape[1:]}')
     steps = list(steps) if steps else list(range(1, len(step_labels) + 1))
-    for step in steps:
-        if not 1 <= step <= len(step_labels):
-            raise ValueError(f'step {step} is not among the '
-                             f'{len(step_labels)} steps given')
-    panels = [('image', image)]
+    _check_inputs(np.asarray(image), step_labels, steps, gt)
+    panels = [('image', np.asarray(image))]
     panels += [(f'step {step}', colorize(step_labels[step - 1], palette))
                for step in steps]
     if gt is not None:
@@ -75,6 +65,24 @@ def render_step_grid(image: np.ndarray,
                           palette, class_names)
     figure.canvas.draw()
     return np.asarray(figure.canvas.buffer_rgba())[..., :3].copy()
+
+
+def _check_inputs(image: np.ndarray, step_labels: np.ndarray,
+                  steps: Sequence[int], gt: Optional[np.ndarray]) -> None:
+    if step_labels.ndim != 3:
+        raise ValueError('step_labels must be (T, H, W): the labels after '
+                         f'each step; got shape {step_labels.shape}')
+    size = step_labels.shape[1:]
+    if image.shape[:2] != size:
+        raise ValueError(
+            f'image of size {image.shape[:2]} for labels of size {size}')
+    if gt is not None and np.shape(gt) != size:
+        raise ValueError(
+            f'ground truth of size {np.shape(gt)} for labels of size {size}')
+    for step in steps:
+        if not 1 <= step <= len(step_labels):
+            raise ValueError(f'step {step} is not among the '
+                             f'{len(step_labels)} steps given')
 
 
 def _add_class_legend(figure: Figure, label_maps: Sequence[np.ndarray],

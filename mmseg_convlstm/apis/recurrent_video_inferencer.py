@@ -13,6 +13,8 @@ from mmseg.models import BaseSegmentor
 from mmseg.structures import SegDataSample
 from ..models.convlstm_canvas_head import RecurrentState
 
+Frame = Union[np.ndarray, str]
+"""A BGR uint8 image (H, W, 3), as OpenCV reads it, or an image file."""
 DEFAULT_VIDEO_CFG = dict(
     steps_per_frame=1, canvas_decay=1.0, scene_cut_threshold=None)
 
@@ -124,7 +126,7 @@ class RecurrentVideoInferencer:
         self._previous_features: Optional[Tensor] = None
 
     @torch.no_grad()
-    def __call__(self, frame: Union[np.ndarray, str]) -> VideoFramePrediction:
+    def __call__(self, frame: Frame) -> VideoFramePrediction:
         """Segments the next frame of the video.
 
         Args:
@@ -136,9 +138,7 @@ class RecurrentVideoInferencer:
         return VideoFramePrediction(
             self.labels(canvas, data_sample), canvas[0], state_reset)
 
-    def preprocess(
-            self, frame: Union[np.ndarray,
-                               str]) -> Tuple[Tensor, SegDataSample]:
+    def preprocess(self, frame: Frame) -> Tuple[Tensor, SegDataSample]:
         """The network input (1, 3, H', W') of a frame and its data sample
         (with the metainfo that maps the prediction back to the frame)."""
         if isinstance(frame, str):

@@ -161,6 +161,24 @@ def add_frame_macs(model: BaseSegmentor, rows: List[dict]) -> None:
         row['gmacs_per_frame'] = round((backbone + steps) / 1e9, 4)
 
 
+def frame_macs_rows(model: BaseSegmentor, input_shape: Tuple[int, int],
+                    steps_per_frame: Sequence[int],
+                    static_steps: int) -> List[dict]:
+    """GMACs per frame of the static baseline after 1..``static_steps``
+    steps and of streaming with each of ``steps_per_frame``, on inputs of
+    ``input_shape``; no data needed (see :func:`add_frame_macs`)."""
+    rows = [
+        dict(
+            mode=mode,
+            context_frames=context_frames,
+            steps_per_frame=steps,
+            input_shape=list(input_shape)) for mode, context_frames, steps in
+        video_settings([1], steps_per_frame, static_steps)
+    ]
+    add_frame_macs(model, rows)
+    return rows
+
+
 def run_video_benchmark(cfg: Config,
                         checkpoint: str,
                         context_frames: Sequence[int],

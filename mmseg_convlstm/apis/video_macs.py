@@ -1,5 +1,6 @@
 """Multiply-accumulates (MACs) of one video frame, counted by
-:class:`mmengine.analysis.FlopAnalyzer`.
+:class:`mmengine.analysis.FlopAnalyzer` (through
+:func:`mmseg_convlstm.analysis.complexity.count_macs`).
 
 MMEngine's counter calls multiply-accumulates "flops" (the fvcore
 convention); what it returns are MACs. It counts convolutions and matrix
@@ -10,10 +11,10 @@ from typing import Tuple
 
 import torch
 import torch.nn as nn
-from mmengine.analysis import FlopAnalyzer
 from torch import Tensor
 
 from mmseg.models import BaseSegmentor
+from ..analysis.complexity import count_macs
 from ..models.convlstm_canvas_head import ConvLSTMCanvasHead, RecurrentState
 
 
@@ -48,13 +49,6 @@ class _RecurrentSteps(nn.Module):
         return self.head.run_steps(features, self.num_steps, carried)[1].canvas
 
 
-def _count(module: nn.Module, inputs: Tuple[Tensor, ...]) -> int:
-    analyzer = FlopAnalyzer(module, inputs)
-    analyzer.unsupported_ops_warnings(False)
-    analyzer.uncalled_modules_warnings(False)
-    return int(analyzer.total())
-
-
 @torch.no_grad()
 def feature_macs(model: BaseSegmentor,
                  input_shape: Tuple[int, int]) -> Tuple[int, Tensor]:
@@ -62,7 +56,7 @@ def feature_macs(model: BaseSegmentor,
     features (1, C, h, w) it gives for zeros."""
     inputs = torch.zeros(1, 3, *input_shape, device=_device(model))
     extractor = _FeatureExtractor(model)
-    return _count(extractor, (inputs, )), extractor(inputs)
+    return count_macs(extractor, (inputs, )), extractor(inputs)
 
 
 @torch.no_grad()
@@ -76,9 +70,9 @@ def recurrent_step_macs(head: ConvLSTMCanvasHead, features: Tensor,
     state: Tuple[Tensor, ...] = ()
     if carried_state:
         _, recurrent_state = head.run_steps(features, 1)
-        state = (*(tensor for h_c in recurrent_state.lstm for tensor in h_c),
-                 recurrent_state.canvas)
-    return _count(_RecurrentSteps(head, num_steps), (features, *state))
+        state = (*(tensor for h_c in recurrent_state.lstm
+                   for tensor in h_c), recurrent_state.canvas)
+    return count_macs(_RecurrentSteps(head, num_steps), (features, *state))
 
 
 def _device(model: nn.Module) -> torch.device:

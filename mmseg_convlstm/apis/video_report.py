@@ -20,6 +20,12 @@ COLUMNS = ('setting', 'context frames K', 'steps per frame',
            'aAcc')
 
 
+def setting_name(row: dict) -> str:
+    """How the tables name a row's mode."""
+    return ('static (cold start)'
+            if row['mode'] == 'static' else 'video (carried state)')
+
+
 def markdown_table(rows: List[dict]) -> str:
     """The rows as a Markdown table."""
     lines = [
@@ -27,13 +33,23 @@ def markdown_table(rows: List[dict]) -> str:
         '|' + '|'.join(' --- ' for _ in COLUMNS) + '|'
     ]
     for row in rows:
-        setting = ('static (cold start)'
-                   if row['mode'] == 'static' else 'video (carried state)')
-        cells = (setting, row['context_frames'], row['steps_per_frame'],
-                 row['total_steps'], f"{row['gmacs_per_frame']:.3f}",
-                 f"{row['mIoU']:.2f}", f"{row['mAcc']:.2f}",
-                 f"{row['aAcc']:.2f}")
+        cells = (setting_name(row), row['context_frames'],
+                 row['steps_per_frame'], row['total_steps'],
+                 f"{row['gmacs_per_frame']:.3f}", f"{row['mIoU']:.2f}",
+                 f"{row['mAcc']:.2f}", f"{row['aAcc']:.2f}")
         lines.append('| ' + ' | '.join(map(str, cells)) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
+def macs_table(rows: List[dict]) -> str:
+    """GMACs per frame of each mode and number of steps, as Markdown."""
+    lines = [
+        '| setting | steps per frame | GMACs per frame |',
+        '| --- | --- | --- |'
+    ]
+    for row in rows:
+        lines.append(f"| {setting_name(row)} | {row['steps_per_frame']} | "
+                     f"{row['gmacs_per_frame']:.2f} |")
     return '\n'.join(lines) + '\n'
 
 
@@ -46,7 +62,7 @@ def plot_video_results(rows: List[dict], path: str) -> None:
         axes.plot([row['gmacs_per_frame'] for row in static],
                   [row['mIoU'] for row in static],
                   'o-',
-                  color='tab:grey',
+                  color='black',
                   label='static, cold start (1..T steps)')
     for row in (row for row in rows if row['mode'] == 'video'):
         axes.scatter(row['gmacs_per_frame'], row['mIoU'], zorder=3)

@@ -63,7 +63,7 @@ class Issue(Enum):
         return self not in (Issue.GRAYSCALE_IMAGE, Issue.ALPHA_IMAGE)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Finding:
     """One issue of one file."""
     issue: Issue
@@ -239,8 +239,7 @@ def scan_dataset(data_root: str,
                  split_names: Optional[Sequence[str]] = None,
                  progress: bool = True) -> List[Finding]:
     """Checks every sample of every split of a VOC or Cityscapes tree and
-    returns all findings (problems and notes). A sample listed by several
-    splits is decoded once."""
+    returns all findings (problems and notes), each once."""
     if not osp.isdir(data_root):
         raise FileNotFoundError(f'data root {data_root} does not exist')
     data_format = data_format or detect_format(data_root)
@@ -258,7 +257,8 @@ def scan_dataset(data_root: str,
                                  NUM_CLASSES[data_format])
         if bar is not None:
             bar.update()
-    return findings
+    # An image shared by two splits (VOC's train and aug) is found twice.
+    return list(dict.fromkeys(findings))
 
 
 def summarize(findings: Sequence[Finding]) -> Dict[Issue, List[Finding]]:

@@ -262,4 +262,3 @@ def make_cityscapes_tree(root: str,
                         osp.join(folders['gtFine'],
                                  f'{stem}_gtFine_labelTrainIds.png'))
     return root
-

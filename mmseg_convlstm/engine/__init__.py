@@ -17,7 +17,8 @@ __all__ = [
     'AtomicCheckpointHook', 'AtomicLocalBackend', 'CropSizeCheckHook',
     'GuardedRunner', 'NonFiniteLossError', 'NonFiniteLossOptimWrapper',
     'checkpoint_candidates', 'newest_loadable_checkpoint', 'write_atomically',
-    'ClassCountCheckHook', 'SafeCheckpointHook', 'UnreadableCheckpointError', 'UnsafeCheckpointError',
-    'load_checkpoint_safely', 'register_safe_local_loader',
-    'restore_history_buffers', 'to_plain_data', 'StepGridHook'
+    'ClassCountCheckHook', 'SafeCheckpointHook', 'UnreadableCheckpointError',
+    'UnsafeCheckpointError', 'load_checkpoint_safely',
+    'register_safe_local_loader', 'restore_history_buffers', 'to_plain_data',
+    'StepGridHook'
 ]

@@ -64,4 +64,3 @@ class CropSizeCheckHook(Hook):
             f'bottom and right edges. Use e.g. {suggestion}.',
             logger='current',
             level=logging.WARNING)
-

@@ -10,7 +10,7 @@ from mmengine.runner import Runner
 from torch.utils.data import DataLoader
 
 from ..datasets.dataset_check import (check_dataset_configs,
-                                       check_dataset_files)
+                                      check_dataset_files)
 from .safe_checkpoint import (UnreadableCheckpointError, UnsafeCheckpointError,
                               load_checkpoint_safely)
 

@@ -1,7 +1,9 @@
 import logging
-from typing import Dict, Optional
+from contextlib import contextmanager
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import torch
+import torch.nn as nn
 from mmengine.logging import MessageHub, print_log
 from mmengine.optim import OptimWrapper
 from mmengine.registry import OPTIM_WRAPPERS
@@ -30,9 +32,12 @@ class NonFiniteLossOptimWrapper(OptimWrapper):
             naming the iteration (as the log counts, from 1), before any
             backward pass, so the weights and the checkpoints stay finite.
             ``'skip'`` logs a warning and drops the iteration: no backward,
-            no optimizer step; with gradient accumulation, a skipped
-            iteration that ends an accumulation window discards the window's
-            gradients. Default: ``'stop'``.
+            no optimizer step, and the model's buffers (BatchNorm running
+            statistics, which the forward pass has already updated with the
+            bad batch) are restored to their values before the forward pass;
+            with gradient accumulation, a skipped iteration that ends an
+            accumulation window discards the window's gradients.
+            Default: ``'stop'``.
         **kwargs: Arguments of ``OptimWrapper``.
     """
 
@@ -42,6 +47,8 @@ class NonFiniteLossOptimWrapper(OptimWrapper):
                              f'{ACTIONS}, got {non_finite_loss!r}')
         super().__init__(**kwargs)
         self.non_finite_loss = non_finite_loss
+        self._buffers_before_forward: List[Tuple[torch.Tensor,
+                                                 torch.Tensor]] = []
 
     def update_params(self,
                       loss: torch.Tensor,
@@ -57,16 +64,31 @@ class NonFiniteLossOptimWrapper(OptimWrapper):
                    f' at iteration {iteration}')
         if self.non_finite_loss == 'stop':
             raise NonFiniteLossError(
-                f'{message}: training stopped before the optimizer step, so '
-                'the weights and the saved checkpoints are untouched. Lower '
+                f'{message}: training stopped before the backward pass, so '
+                'the weights and the saved checkpoints stay finite. Lower '
                 'the learning rate or check the data; set '
                 "optim_wrapper.non_finite_loss='skip' to skip such "
                 'iterations instead.')
         print_log(
             f'{message}: skipped this iteration (no backward pass, no '
-            'optimizer step)',
+            'optimizer step, buffers restored)',
             logger='current',
             level=logging.WARNING)
+        for buffer, saved in self._buffers_before_forward:
+            buffer.copy_(saved)
         self._inner_count += 1
         if self.should_update():
             self.zero_grad(**(zero_kwargs or {}))
+
+    @contextmanager
+    def optim_context(self, model: nn.Module) -> Iterator[None]:
+        """The context of the forward pass; with ``'skip'`` it first saves
+        the model's buffers (BatchNorm statistics, which the forward pass
+        updates) so that a skipped iteration can restore them."""
+        if self.non_finite_loss == 'skip':
+            self._buffers_before_forward = [
+                (buffer, buffer.detach().clone())
+                for buffer in model.buffers()
+            ]
+        with super().optim_context(model):
+            yield

@@ -1,13 +1,14 @@
 """Checkpoints that load with ``torch.load(weights_only=True)``.
 
 MMEngine pickles its message hub's ``HistoryBuffer`` objects, numpy arrays
-and ``builtins.getattr`` (for bound methods) into every checkpoint; torch >= 2.6
-refuses them by default, and allowing ``getattr`` would let a file call any
-function. :func:`to_plain_data` rewrites a checkpoint into tensors, containers
-and Python scalars only, which the weights-only unpickler accepts without any
-extra allowlist; :func:`load_checkpoint_safely` (registered for local paths
-when :mod:`mmseg_convlstm` is imported) loads with ``weights_only=True``,
-refuses any other pickled global by name, and rebuilds the history buffers.
+and ``builtins.getattr`` (for bound methods) into every checkpoint; torch
+>= 2.6 refuses them by default, and allowing ``getattr`` would let a file
+call any function. :func:`to_plain_data` rewrites a checkpoint into tensors,
+containers and Python scalars only, which the weights-only unpickler accepts
+without any extra allowlist; :func:`load_checkpoint_safely` (registered for
+local paths when :mod:`mmseg_convlstm` is imported) loads with
+``weights_only=True``, refuses any other pickled global by name, and
+rebuilds the history buffers.
 """
 import os.path as osp
 import pickle
@@ -45,8 +46,8 @@ def to_plain_data(obj: Any) -> Any:
     if isinstance(obj, (np.generic, np.ndarray)):
         return obj.tolist()
     if isinstance(obj, OrderedDict):
-        return OrderedDict((key, to_plain_data(value))
-                           for key, value in obj.items())
+        return OrderedDict(
+            (key, to_plain_data(value)) for key, value in obj.items())
     if isinstance(obj, dict):
         return {key: to_plain_data(value) for key, value in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -59,8 +60,8 @@ def restore_history_buffers(obj: Any) -> Any:
     if isinstance(obj, dict):
         if set(obj) == {HISTORY_BUFFER_KEY}:
             state = obj[HISTORY_BUFFER_KEY]
-            return HistoryBuffer(state['log_history'],
-                                 state['count_history'], state['max_length'])
+            return HistoryBuffer(state['log_history'], state['count_history'],
+                                 state['max_length'])
         for key, value in obj.items():
             obj[key] = restore_history_buffers(value)
     elif isinstance(obj, list):
@@ -69,7 +70,8 @@ def restore_history_buffers(obj: Any) -> Any:
 
 
 def unsafe_globals(filename: str) -> List[str]:
-    """The pickled globals of a checkpoint that weights-only loading refuses."""
+    """The pickled globals of a checkpoint that weights-only loading
+    refuses."""
     try:
         return torch.serialization.get_unsafe_globals_in_checkpoint(filename)
     except Exception:  # not a zip checkpoint: the load error says more

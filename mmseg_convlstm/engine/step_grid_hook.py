@@ -56,8 +56,9 @@ class StepGridHook(Hook):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         if not model.test_cfg.get('return_all_steps', False):
-            raise ValueError('StepGridHook needs the labels of every step: set '
-                             'model.test_cfg.return_all_steps=True')
+            raise ValueError(
+                'StepGridHook needs the labels of every step: set '
+                'model.test_cfg.return_all_steps=True')
         num_steps = model.test_cfg.get('num_steps',
                                        model.decode_head.num_steps)
         for step in self.steps or ():
@@ -69,10 +70,7 @@ class StepGridHook(Hook):
     def before_val_epoch(self, runner: Runner) -> None:
         self._drawn = 0
 
-    def after_val_iter(self,
-                       runner: Runner,
-                       batch_idx: int,
-                       data_batch: dict,
+    def after_val_iter(self, runner: Runner, batch_idx: int, data_batch: dict,
                        outputs: Sequence[SegDataSample]) -> None:
         """Draws the first images of the validation."""
         metainfo = runner.val_dataloader.dataset.metainfo
@@ -82,8 +80,9 @@ class StepGridHook(Hook):
             image = mmcv.imfrombytes(
                 get(sample.img_path, backend_args=self.backend_args),
                 channel_order='rgb')
-            gt = (sample.gt_sem_seg.data[0].cpu().numpy()
-                  if self.draw_gt and 'gt_sem_seg' in sample else None)
+            gt = (
+                sample.gt_sem_seg.data[0].cpu().numpy()
+                if self.draw_gt and 'gt_sem_seg' in sample else None)
             grid = render_step_grid(image, step_labels_of(sample), self.steps,
                                     metainfo['palette'], gt,
                                     metainfo['classes'])

@@ -57,22 +57,25 @@ class AdaptiveExitIoUMetric(IoUMetric):
         steps = [result[-1] for result in results]
         metrics = super().compute_metrics(
             [result[:-1] for result in results])
-        metrics['mean_steps'] = float(np.mean(steps))
+        mean_steps = float(np.mean(steps))
         logger = MMLogger.get_current_instance()
         print_log(
-            f'adaptive exit: {metrics["mean_steps"]:.2f} recurrent steps '
-            f'per image on average (from {min(steps)} to {max(steps)})',
+            f'adaptive exit: {mean_steps:.2f} recurrent steps per image on '
+            f'average (from {min(steps)} to {max(steps)})',
             logger=logger)
         if self.json_file is not None:
             path = path_in_log_dir(self.json_file)
             with open(path, 'w') as file:
                 json.dump(
                     dict(
-                        **{key: float(value)
+                        # IoUMetric's float32 numbers, rounded to 2 decimals.
+                        **{key: round(float(value), 2)
                            for key, value in metrics.items()},
+                        mean_steps=mean_steps,
                         num_images=len(steps),
                         steps_histogram=dict(sorted(Counter(steps).items()))),
                     file,
                     indent=2)
             print_log(f'adaptive-exit results written to {path}', logger)
+        metrics['mean_steps'] = mean_steps
         return metrics

@@ -76,8 +76,9 @@ class RecurrentEncoderDecoder(EncoderDecoder):
         unknown = set(exit_cfg) - {'max_steps', 'min_steps', 'change_fraction'}
         if unknown:
             raise ValueError(
-                f'model.test_cfg.adaptive_exit has unknown keys {sorted(unknown)}'
-                '; it takes min_steps, max_steps and change_fraction')
+                'model.test_cfg.adaptive_exit has unknown keys '
+                f'{sorted(unknown)}; it takes min_steps, max_steps and '
+                'change_fraction')
         if self.test_cfg.get('return_all_steps', False):
             raise ValueError(
                 'model.test_cfg.adaptive_exit stops images at different steps '

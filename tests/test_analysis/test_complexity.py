@@ -34,7 +34,8 @@ def test_step_costs_its_convolutions_and_the_cache_saves_the_input_one(
         (features, ) = model.extract_feat(random_image(model, SHAPE))
     height, width = features.shape[2:]
     cells = model.decode_head.cells
-    recurrent = sum(conv_macs(cell.hidden_conv, height, width) for cell in cells)
+    recurrent = sum(
+        conv_macs(cell.hidden_conv, height, width) for cell in cells)
     upper_inputs = sum(
         conv_macs(cell.input_conv, height, width) for cell in cells[1:])
     bottom_input = conv_macs(cells[0].input_conv, height, width)

@@ -14,7 +14,8 @@ DEEPLABV3 = 'mmseg::deeplabv3/deeplabv3_r101-d8_4xb4-20k_voc12aug-512x512.py'
 def metafile_entries(config):
     path = osp.join(osp.dirname(mmseg_config_path(config)), 'metafile.yaml')
     with open(path) as file:
-        return {entry['Name']: entry for entry in yaml.safe_load(file)['Models']}
+        entries = yaml.safe_load(file)['Models']
+    return {entry['Name']: entry for entry in entries}
 
 
 def test_shipped_config_is_found_and_loads():
@@ -34,7 +35,8 @@ def test_best_result_of_the_same_architecture_and_dataset(
     result = zoo.best_result(dataset_type)
 
     entry = entries[result.name]
-    assert entry['Metadata']['Architecture'] == ['R-101-D8', zoo.title.split()[0]]
+    method = zoo.title.split()[0]
+    assert entry['Metadata']['Architecture'] == ['R-101-D8', method]
     assert entry['Results']['Metrics']['mIoU'] == result.miou
     assert result.name.endswith(crop)
     rivals = [

@@ -6,8 +6,7 @@ from PIL import Image
 
 from mmseg_convlstm.analysis.spectral_report import (
     CSV_FIELDS, GROUND_TRUTH, SpectralComparison, class_indices,
-    columns_by_series, plot_comparison, share_above, summary_table,
-    write_csv)
+    columns_by_series, plot_comparison, share_above, summary_table, write_csv)
 from mmseg_convlstm.analysis.spectrum import frequency_bin_edges
 from tests.synthetic_predictions import coarse_prediction
 
@@ -38,7 +37,10 @@ def test_coarse_predictions_lack_high_frequencies():
     comparison = SpectralComparison([0, 1, 2], frequency_bin_edges(40))
     for _ in range(4):
         labels = scene(rng)
-        comparison.add(labels, {'coarse': coarse_prediction(labels), 'exact': labels})
+        comparison.add(labels, {
+            'coarse': coarse_prediction(labels),
+            'exact': labels
+        })
     series = columns_by_series(comparison.rows())
     gap = np.asarray(series['coarse']['cumulative_minus_ground_truth'])
     upper = np.asarray(series['coarse']['upper_frequency'])
@@ -46,10 +48,10 @@ def test_coarse_predictions_lack_high_frequencies():
     # steps of the argmax put a trace of power back near Nyquist).
     assert np.all(gap[upper <= 0.4] > 0)
     assert gap.max() > 0.1
-    np.testing.assert_allclose(
-        series['exact']['cumulative'], series[GROUND_TRUTH]['cumulative'])
-    assert share_above(series['coarse'], 0.1) < share_above(
-        series[GROUND_TRUTH], 0.1)
+    np.testing.assert_allclose(series['exact']['cumulative'],
+                               series[GROUND_TRUTH]['cumulative'])
+    assert share_above(series['coarse'],
+                       0.1) < share_above(series[GROUND_TRUTH], 0.1)
 
 
 def test_images_are_selected_by_their_ground_truth():
@@ -78,8 +80,8 @@ def test_nothing_to_compare_is_an_error():
 def test_prediction_of_another_size_is_an_error():
     comparison = SpectralComparison([1], frequency_bin_edges(20))
     with pytest.raises(ValueError, match='shape'):
-        comparison.add(np.ones((8, 8), np.uint8),
-                       {'p': np.ones((8, 9), np.uint8)})
+        comparison.add(
+            np.ones((8, 8), np.uint8), {'p': np.ones((8, 9), np.uint8)})
 
 
 def test_csv_plot_and_summary(tmp_path):
@@ -87,10 +89,11 @@ def test_csv_plot_and_summary(tmp_path):
     comparison = SpectralComparison([1, 2], frequency_bin_edges(25))
     for _ in range(2):
         labels = scene(rng)
-        comparison.add(labels, {
-            'prediction step 1': coarse_prediction(labels, 16),
-            'prediction step 2': coarse_prediction(labels, 4)
-        })
+        comparison.add(
+            labels, {
+                'prediction step 1': coarse_prediction(labels, 16),
+                'prediction step 2': coarse_prediction(labels, 4)
+            })
     rows = comparison.rows()
     write_csv(str(tmp_path / 'spectra.csv'), rows)
     with open(tmp_path / 'spectra.csv') as file:

@@ -71,8 +71,9 @@ def test_fewer_steps_predict_what_the_first_steps_of_more_do(
 def test_mmseg_inferencer(checkpoint, image, tmp_path):
     inferencer = MMSegInferencer(
         model=DEMO_CONFIG, weights=checkpoint, device='cpu')
-    results = inferencer(
-        [image, image], out_dir=str(tmp_path), return_datasamples=False)
+    results = inferencer([image, image],
+                         out_dir=str(tmp_path),
+                         return_datasamples=False)
     assert len(results['predictions']) == 2
     assert results['predictions'][0].shape == (HEIGHT, WIDTH)
     assert len(list((tmp_path / 'vis').glob('*.jpg'))) == 2

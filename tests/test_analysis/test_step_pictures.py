@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmseg_convlstm.analysis.step_pictures import (colorize,
-                                                   render_step_grid,
+from mmseg_convlstm.analysis.step_pictures import (colorize, render_step_grid,
                                                    save_step_grid)
 
 PALETTE = [[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0]]
@@ -43,15 +42,15 @@ def test_grid_of_all_steps_with_ground_truth_is_wider(steps_and_image):
     with_gt = render_step_grid(image, step_labels, None, PALETTE, gt)
     assert colour_pixels(without_gt, PALETTE[2]) > 0
     assert with_gt.shape[1] > without_gt.shape[1]
-    assert colour_pixels(with_gt, PALETTE[0]) > colour_pixels(
-        without_gt, PALETTE[0])
+    assert colour_pixels(with_gt,
+                         PALETTE[0]) > colour_pixels(without_gt, PALETTE[0])
 
 
 def test_class_legend_adds_a_row(steps_and_image):
     image, step_labels = steps_and_image
     plain = render_step_grid(image, step_labels, [1], PALETTE)
-    named = render_step_grid(image, step_labels, [1], PALETTE,
-                             class_names=['a', 'b', 'c', 'd'])
+    named = render_step_grid(
+        image, step_labels, [1], PALETTE, class_names=['a', 'b', 'c', 'd'])
     assert named.shape[0] > plain.shape[0]
 
 
@@ -72,3 +71,5 @@ def test_bad_steps_and_sizes_are_errors(steps_and_image):
         render_step_grid(image, step_labels[0], [1], PALETTE)
     with pytest.raises(ValueError, match='image of size'):
         render_step_grid(image[:20], step_labels, [1], PALETTE)
+    with pytest.raises(ValueError, match='ground truth of size'):
+        render_step_grid(image, step_labels, [1], PALETTE, step_labels[0, 1:])

@@ -11,9 +11,9 @@ from mmseg_convlstm.datasets import make_cityscapes_tree, make_voc_tree
 from mmseg_convlstm.datasets.dataset_check import Issue
 
 
-def _voc_files(data_root: str, stem: str, label_dir: str = 'SegmentationClass'):
+def _voc_files(data_root: str, stem: str):
     return (osp.join(data_root, 'JPEGImages', f'{stem}.jpg'),
-            osp.join(data_root, label_dir, f'{stem}.png'))
+            osp.join(data_root, 'SegmentationClass', f'{stem}.png'))
 
 
 def _rewrite_labels(path: str, change) -> None:

@@ -7,8 +7,7 @@ import pytest
 from mmengine.registry import init_default_scope
 
 from mmseg_convlstm.datasets import make_voc_tree
-from mmseg_convlstm.datasets.dataset_check import (Issue, check_dataset_files,
-                                                   label_problems,
+from mmseg_convlstm.datasets.dataset_check import (Issue, label_problems,
                                                    scan_dataset, summarize)
 from mmseg_convlstm.engine import GuardedRunner
 from .bad_trees import break_cityscapes_tree, break_voc_tree

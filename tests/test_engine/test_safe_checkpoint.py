@@ -6,7 +6,8 @@ import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner import CheckpointLoader
 
-from mmseg_convlstm.engine import (SafeCheckpointHook, UnreadableCheckpointError,
+from mmseg_convlstm.engine import (SafeCheckpointHook,
+                                   UnreadableCheckpointError,
                                    UnsafeCheckpointError,
                                    load_checkpoint_safely)
 
@@ -19,7 +20,8 @@ def stock_checkpoint():
     hub.update_scalar('val/mIoU', np.float64(41.5))
     hub.update_info('best_score', np.float64(41.5))
     return dict(
-        meta=dict(iter=3, seed=np.int64(7), dataset_meta=dict(classes=('a', ))),
+        meta=dict(
+            iter=3, seed=np.int64(7), dataset_meta=dict(classes=('a', ))),
         state_dict=OrderedDict(weight=torch.arange(4.)),
         message_hub=hub.state_dict(),
         optimizer=dict(state={}, param_groups=[dict(lr=0.1, params=[0])]))

@@ -23,7 +23,9 @@ def validation_config(voc_root, work_dir, checkpoint, hook):
         cfg[loader].dataset.data_root = voc_root
     cfg.work_dir = work_dir
     cfg.load_from = checkpoint
-    cfg.experiment_name = f'step_grid_{uuid.uuid4().hex}'
+    # MMSeg's show_result_pyplot leaves a visualizer without backends under
+    # the default name 'visualizer', which the runner would reuse.
+    cfg.visualizer.name = f'step_grid_{uuid.uuid4().hex}'
     cfg.custom_hooks = [*cfg.custom_hooks, hook]
     return cfg
 
@@ -37,8 +39,9 @@ def test_validation_saves_a_grid_per_image(voc_root, tmp_path):
         dict(type='StepGridHook', num_images=2, steps=(1, 3)))
     Runner.from_cfg(cfg).val()
     grids = sorted(
-        glob.glob(str(tmp_path / 'work' / '*' / 'vis_data' / 'vis_image' /
-                      'step_grid_*.png')))
+        glob.glob(
+            str(tmp_path / 'work' / '*' / 'vis_data' / 'vis_image' /
+                'step_grid_*.png')))
     assert [osp.basename(path) for path in grids] == [
         'step_grid_2007_val_000000_0.png', 'step_grid_2007_val_000001_0.png'
     ]

@@ -41,7 +41,7 @@ def test_metrics_equal_iou_metric_and_steps_are_averaged(tmp_path):
     assert adaptive == plain
     with open(json_file) as file:
         written = json.load(file)
-    assert written['mIoU'] == plain['mIoU']
+    assert written['mIoU'] == round(float(plain['mIoU']), 2)
     assert written['mean_steps'] == pytest.approx(10 / 3)
     assert written['steps_histogram'] == {'2': 1, '3': 1, '5': 1}
     assert written['num_images'] == 3

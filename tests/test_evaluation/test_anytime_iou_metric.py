@@ -5,22 +5,16 @@ import json
 import os.path as osp
 
 import pytest
-import torch
-from mmengine.config import Config
 
-from mmseg.registry import MODELS
+from tests.checkpoints import save_random_checkpoint
 from tests.tools_runner import DEMO_CONFIG, run_tool, voc_overrides
 
 
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
     """Randomly initialised demo model: its steps predict differently."""
-    torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(DEMO_CONFIG).model)
-    model.init_weights()
-    path = str(tmp_path_factory.mktemp('ckpt') / 'random.pth')
-    torch.save(dict(state_dict=model.state_dict()), path)
-    return path
+    return save_random_checkpoint(
+        DEMO_CONFIG, str(tmp_path_factory.mktemp('ckpt') / 'random.pth'))
 
 
 def evaluate(checkpoint, voc_root, work_dir, *options):
@@ -46,11 +40,10 @@ def test_every_step_equals_iou_metric_run_at_that_step(
 
     assert anytime['mIoU'] == anytime['mIoU@5']
     for step in (1, 3, 5):
-        alone = evaluate(checkpoint, voc_root,
-                             str(tmp_path / f'step{step}'),
-                             f'model.test_cfg.num_steps={step}',
-                             'model.test_cfg.return_all_steps=False',
-                             'test_evaluator.type=IoUMetric')
+        alone = evaluate(checkpoint, voc_root, str(tmp_path / f'step{step}'),
+                         f'model.test_cfg.num_steps={step}',
+                         'model.test_cfg.return_all_steps=False',
+                         'test_evaluator.type=IoUMetric')
         for key in ('aAcc', 'mIoU', 'mAcc'):
             assert anytime[f'{key}@{step}'] == alone[key]
             assert per_step[step - 1][key] == alone[key]

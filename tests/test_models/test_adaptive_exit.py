@@ -4,9 +4,10 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 
-from mmseg.registry import MODELS
+from mmseg.registry import METRICS, MODELS
+from mmseg_convlstm.evaluation import AdaptiveExitIoUMetric
 from mmseg_convlstm.models import ConvLSTMCanvasHead
-from tests.conftest import DEMO_CONFIG
+from tests.conftest import CONFIGS, DEMO_CONFIG
 
 NUM_CLASSES = 5
 
@@ -149,3 +150,11 @@ def test_segmentor_names_bad_settings(segmentor, test_cfg, message):
     finally:
         segmentor.test_cfg.clear()
         segmentor.test_cfg.update(original)
+
+
+@pytest.mark.parametrize('name', ['voc', 'cityscapes'])
+def test_adaptive_exit_configs(name):
+    cfg = Config.fromfile(f'{CONFIGS}/convlstm_{name}_adaptive-exit.py')
+    assert cfg.model.test_cfg.adaptive_exit.min_steps == 2
+    assert not cfg.model.test_cfg.return_all_steps
+    assert METRICS.get(cfg.test_evaluator.type) is AdaptiveExitIoUMetric

@@ -1,6 +1,8 @@
 """Quick tools/train.py runs of a tiny, deterministic model for the
 fault-injection tests."""
+import glob
 import json
+import os
 import os.path as osp
 import signal
 import subprocess
@@ -8,7 +10,7 @@ import sys
 import time
 from typing import Dict, List, Sequence
 
-from tests.tools_runner import DEMO_CONFIG, REPO, scalars, voc_overrides
+from tests.tools_runner import DEMO_CONFIG, REPO, voc_overrides
 
 
 def tiny_options(data_root: str, iters: int, interval: int) -> List[str]:
@@ -31,40 +33,40 @@ def tiny_options(data_root: str, iters: int, interval: int) -> List[str]:
     ]
 
 
-def train_command(work_dir: str, options: Sequence[str],
-                  *flags: str) -> List[str]:
-    """The command line of tools/train.py on the demo config."""
+def train_args(work_dir: str, options: Sequence[str],
+               *flags: str) -> List[str]:
+    """The arguments of tools/train.py on the demo config."""
     return [
-        sys.executable, 'tools/train.py', DEMO_CONFIG, '--work-dir',
-        work_dir, *flags, '--cfg-options', *options
+        'tools/train.py', DEMO_CONFIG, '--work-dir', work_dir, *flags,
+        '--cfg-options', *options
     ]
 
 
-def losses_by_iteration(work_dir: str) -> Dict[int, dict]:
-    """Every logged training record of a work dir, by iteration (a later run
-    overwrites an earlier one's iterations)."""
-    return {
-        record['iter']: record
-        for record in scalars(work_dir) if 'loss' in record
-    }
+def last_run_losses(work_dir: str) -> Dict[int, dict]:
+    """The training records of the newest run in a work dir, by iteration."""
+    runs = sorted(
+        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+    with open(runs[-1]) as file:
+        records = [json.loads(line) for line in file]
+    return {record['iter']: record for record in records if 'loss' in record}
 
 
-def kill_when_file_appears(command: Sequence[str], path: str,
-                           timeout: float = 240) -> None:
-    """Runs ``command`` and kills it with SIGKILL as soon as ``path``
-    exists."""
-    process = subprocess.Popen(
-        command,
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=dict(__import__('os').environ, OMP_NUM_THREADS='1'))
+def kill_when_file_appears(args: Sequence[str],
+                           path: str,
+                           timeout: float = 300) -> None:
+    """Runs ``python args`` from the repository and kills it with SIGKILL
+    as soon as ``path`` exists."""
+    process = subprocess.Popen([sys.executable, *args],
+                               cwd=REPO,
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL,
+                               env=dict(os.environ, OMP_NUM_THREADS='1'))
     deadline = time.monotonic() + timeout
     try:
         while not osp.exists(path):
             if process.poll() is not None:
                 raise AssertionError(
-                    f'{command} ended ({process.returncode}) before {path} '
+                    f'{args} ended ({process.returncode}) before {path} '
                     'appeared')
             if time.monotonic() > deadline:
                 raise AssertionError(f'{path} did not appear in {timeout} s')

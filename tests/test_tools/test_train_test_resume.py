@@ -115,7 +115,7 @@ def test_train_and_test_on_cityscapes_layout(cityscapes_root, tmp_path):
 
 
 def test_two_process_distributed_training_on_cpu(voc_root, tmp_path):
-    result = run_tool([
+    run_tool([
         'tools/dist_train.sh', DEMO_CONFIG, '2', '--work-dir',
         str(tmp_path), '--cfg-options', *voc_overrides(voc_root, 2)
     ])

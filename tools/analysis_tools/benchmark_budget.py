@@ -12,7 +12,8 @@ from dataclasses import asdict
 
 from mmseg_convlstm.analysis.benchmark import (BENCHMARK_BASELINES,
                                                benchmark_budget)
-from mmseg_convlstm.cli import add_common_args, load_config
+from mmseg_convlstm.cli import (add_inference_args, add_shape_arg, input_shape,
+                                load_config)
 
 
 def parse_args() -> argparse.Namespace:
@@ -20,13 +21,7 @@ def parse_args() -> argparse.Namespace:
         description='Latency and memory of the recurrent model at several '
         'numbers of steps, against DeepLabV3 and PSPNet')
     parser.add_argument('config', help='config file of the recurrent model')
-    parser.add_argument(
-        '--shape',
-        type=int,
-        nargs=2,
-        metavar=('H', 'W'),
-        help='input size of the latency runs (default: the config\'s crop '
-        'size)')
+    add_shape_arg(parser)
     parser.add_argument(
         '--steps',
         type=int,
@@ -53,32 +48,29 @@ def parse_args() -> argparse.Namespace:
         metavar=('H', 'W'),
         help='crop of the training steps (default: --shape)')
     parser.add_argument(
-        '--train-batch', type=int, default=2, help='batch of the training '
-        'steps')
+        '--train-batch',
+        type=int,
+        default=2,
+        help='batch of the training steps, at least 2')
     parser.add_argument(
         '--skip-memory',
         action='store_true',
         help='measure latency only')
-    parser.add_argument('--device', default='cpu', help='device to run on')
     parser.add_argument(
         '--out-dir',
         help='where to write benchmark_budget_HxW.md/.json (default: '
         '<work dir>/benchmark_budget)')
-    add_common_args(parser)
+    add_inference_args(parser)
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
     cfg = load_config(args)
-    shape = args.shape or cfg.model.data_preprocessor.get('size')
-    if shape is None:
-        raise ValueError(
-            f'{args.config} sets no model.data_preprocessor.size: give '
-            '--shape H W')
+    shape = input_shape(args, cfg)
     report = benchmark_budget(
         cfg,
-        tuple(shape),
+        shape,
         steps=args.steps,
         baselines=args.baselines,
         repeats=args.repeats,

@@ -17,7 +17,8 @@ from dataclasses import asdict
 from mmseg_convlstm.analysis.budget import (BASELINE_CONFIGS,
                                             measure_budget_curve,
                                             plot_budget_curve)
-from mmseg_convlstm.cli import add_common_args, load_config
+from mmseg_convlstm.cli import (add_inference_args, add_shape_arg, input_shape,
+                                load_config)
 
 
 def parse_args() -> argparse.Namespace:
@@ -39,12 +40,7 @@ def parse_args() -> argparse.Namespace:
         '--max-steps',
         type=int,
         help='measure T = 1..N steps (default: model.test_cfg.num_steps)')
-    parser.add_argument(
-        '--shape',
-        type=int,
-        nargs=2,
-        metavar=('H', 'W'),
-        help='input size (default: the config\'s crop size)')
+    add_shape_arg(parser)
     parser.add_argument(
         '--baselines',
         nargs='*',
@@ -62,28 +58,22 @@ def parse_args() -> argparse.Namespace:
         action='store_true',
         help='count GMACs and parameters only')
     parser.add_argument(
-        '--device', default='cpu', help='device of the latency runs')
-    parser.add_argument(
         '--out-dir',
         help='where to write budget_curve_HxW.md/.json/.png (default: '
         '<work dir>/budget_curve)')
-    add_common_args(parser)
+    add_inference_args(parser)
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
     cfg = load_config(args)
-    shape = args.shape or cfg.model.data_preprocessor.get('size')
-    if shape is None:
-        raise ValueError(
-            f'{args.config} sets no model.data_preprocessor.size: give '
-            '--shape H W')
+    shape = input_shape(args, cfg)
     max_steps = args.max_steps or cfg.model.test_cfg.get(
         'num_steps', cfg.model.decode_head.num_steps)
     curve = measure_budget_curve(
         cfg,
-        tuple(shape),
+        shape,
         max_steps,
         checkpoint=args.checkpoint,
         anytime_json=args.anytime_json,

@@ -23,7 +23,8 @@ from mmseg_convlstm.analysis.spectral_report import (SpectralComparison,
 from mmseg_convlstm.analysis.spectrum import frequency_bin_edges
 from mmseg_convlstm.analysis.step_inference import (init_step_model,
                                                     request_steps)
-from mmseg_convlstm.cli import add_common_args, check_data_roots, load_config
+from mmseg_convlstm.cli import (add_inference_args, check_data_roots,
+                                load_config)
 
 
 def parse_args() -> argparse.Namespace:
@@ -72,8 +73,7 @@ def parse_args() -> argparse.Namespace:
         '--out-dir',
         help='where to write spectral_analysis.csv/.png (default: '
         '<work dir>/spectral_analysis)')
-    parser.add_argument('--device', default='cpu', help='device of the model')
-    add_common_args(parser)
+    add_inference_args(parser)
     args = parser.parse_args()
     if (args.checkpoint is None) == (args.pred_dir is None):
         parser.error('give either a checkpoint or --pred-dir')

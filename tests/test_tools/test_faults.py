@@ -1,0 +1,201 @@
+"""Faults injected into tools/train.py and tools/test.py runs: kill -9,
+truncated, corrupt and code-carrying checkpoints, a loss that turns NaN and
+an empty split."""
+import os
+import os.path as osp
+import re
+import shutil
+
+import pytest
+import torch
+
+from mmseg_convlstm.datasets import make_voc_tree
+from mmseg_convlstm.engine import load_checkpoint_safely
+from tests.tools_runner import DEMO_CONFIG, run_tool
+from .fault_runs import (kill_when_file_appears, last_run_losses, train_args,
+                         tiny_options)
+
+ITERATIONS, INTERVAL = 6, 2
+
+
+class WritesMarker:
+    """Pickles into a call that creates ``path`` when unpickled."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return os.mkdir, (self.path, )
+
+
+@pytest.fixture(scope='module')
+def reference(tmp_path_factory, voc_root):
+    """An uninterrupted run, checkpoints at iterations 2, 4 and 6."""
+    work_dir = str(tmp_path_factory.mktemp('uninterrupted'))
+    run_tool(train_args(work_dir, tiny_options(voc_root, ITERATIONS,
+                                               INTERVAL)))
+    return work_dir
+
+
+def _resumed_iteration(output):
+    return int(re.search(r'resumed epoch: \d+, iter: (\d+)', output).group(1))
+
+
+def _assert_same_losses(resumed, uninterrupted):
+    for iteration, record in resumed.items():
+        expected = uninterrupted[iteration]
+        assert {'loss', 'decode.loss_ce', 'decode.ce_step2'} <= set(record)
+        for key in record:
+            if 'time' not in key:  # loss, lr, every step's loss, accuracy
+                assert record[key] == expected[key], (iteration, key)
+
+
+def test_kill_9_mid_run_then_resume_gives_the_uninterrupted_losses(
+        reference, voc_root, tmp_path):
+    work_dir = str(tmp_path)
+    long_run = tiny_options(voc_root, 1000, INTERVAL)
+    kill_when_file_appears(
+        train_args(work_dir, long_run), osp.join(work_dir, 'iter_2.pth'))
+
+    result = run_tool(
+        train_args(work_dir, tiny_options(voc_root, ITERATIONS, INTERVAL),
+                   '--resume'))
+
+    start = _resumed_iteration(result.stdout + result.stderr)
+    assert start >= INTERVAL
+    resumed = last_run_losses(work_dir)
+    assert sorted(resumed) == list(range(start + 1, ITERATIONS + 1))
+    _assert_same_losses(resumed, last_run_losses(reference))
+
+
+def test_auto_resume_skips_truncated_and_unsafe_newer_checkpoints(
+        reference, voc_root, tmp_path):
+    work_dir = tmp_path / 'work'
+    work_dir.mkdir()
+    marker = tmp_path / 'code_ran'
+    shutil.copy(osp.join(reference, 'iter_2.pth'), work_dir)
+    torch.save(dict(meta={}, state_dict={}, extra=WritesMarker(str(marker))),
+               work_dir / 'iter_4.pth')
+    data = open(osp.join(reference, 'iter_6.pth'), 'rb').read()
+    (work_dir / 'iter_6.pth').write_bytes(data[:len(data) // 2])
+    (work_dir / 'last_checkpoint').write_text(str(work_dir / 'iter_6.pth'))
+
+    result = run_tool(
+        train_args(
+            str(work_dir), tiny_options(voc_root, ITERATIONS, INTERVAL),
+            '--resume'))
+
+    output = result.stdout + result.stderr
+    for step in (6, 4):
+        assert f'auto resume skips checkpoint {work_dir}/iter_{step}.pth' in (
+            output)
+    assert _resumed_iteration(output) == 2
+    assert not marker.exists()
+    resumed = last_run_losses(str(work_dir))
+    assert sorted(resumed) == [3, 4, 5, 6]
+    _assert_same_losses(resumed, last_run_losses(reference))
+
+
+def _truncated_copy(reference, tmp_path):
+    data = open(osp.join(reference, 'iter_4.pth'), 'rb').read()
+    path = tmp_path / 'iter_4.pth'
+    path.write_bytes(data[:len(data) - 1000])
+    return str(path)
+
+
+def test_resuming_from_a_named_truncated_checkpoint_names_it(
+        reference, voc_root, tmp_path):
+    checkpoint = _truncated_copy(reference, tmp_path)
+    result = run_tool(
+        train_args(
+            str(tmp_path / 'work'),
+            tiny_options(voc_root, ITERATIONS, INTERVAL), '--resume',
+            checkpoint),
+        check=False)
+    assert result.returncode != 0
+    assert (f'UnreadableCheckpointError: cannot read checkpoint {checkpoint}'
+            in result.stderr)
+
+
+@pytest.mark.parametrize('damage', ['truncated', 'unsafe'])
+def test_test_tool_refuses_a_bad_checkpoint_naming_it(reference, voc_root,
+                                                      tmp_path, damage):
+    marker = tmp_path / 'code_ran'
+    if damage == 'truncated':
+        checkpoint = _truncated_copy(reference, tmp_path)
+        error = ('UnreadableCheckpointError: cannot read checkpoint '
+                 f'{checkpoint}')
+    else:
+        checkpoint = load_checkpoint_safely(
+            osp.join(reference, 'iter_4.pth'))
+        checkpoint['meta']['note'] = WritesMarker(str(marker))
+        torch.save(checkpoint, tmp_path / 'iter_4.pth')
+        checkpoint = str(tmp_path / 'iter_4.pth')
+        error = (f'UnsafeCheckpointError: refused to load checkpoint '
+                 f'{checkpoint}')
+
+    result = run_tool([
+        'tools/test.py', DEMO_CONFIG, checkpoint, '--work-dir',
+        str(tmp_path / 'test'), '--cfg-options',
+        *tiny_options(voc_root, ITERATIONS, INTERVAL)
+    ],
+                      check=False)
+
+    assert result.returncode != 0
+    assert error in result.stderr
+    if damage == 'unsafe':
+        assert 'posix.mkdir' in result.stderr
+    assert not marker.exists()
+
+
+def test_a_nan_loss_stops_training_naming_the_iteration(voc_root, tmp_path):
+    options = tiny_options(voc_root, ITERATIONS, 1) + [
+        'optim_wrapper.optimizer.lr=1e30'
+    ]
+    result = run_tool(train_args(str(tmp_path), options), check=False)
+
+    assert result.returncode != 0
+    (iteration, ) = re.findall(
+        r'NonFiniteLossError: the training loss is (?:nan|inf) at '
+        r'iteration (\d+)', result.stderr)
+    logged = last_run_losses(str(tmp_path))
+    assert sorted(logged) == list(range(1, int(iteration)))
+    for step in logged:
+        state = load_checkpoint_safely(str(tmp_path / f'iter_{step}.pth'))
+        assert all(
+            torch.isfinite(weights).all()
+            for weights in state['state_dict'].values())
+
+
+def test_a_nan_loss_can_be_skipped_instead(voc_root, tmp_path):
+    options = tiny_options(voc_root, ITERATIONS, ITERATIONS) + [
+        'optim_wrapper.optimizer.lr=1e30',
+        'optim_wrapper.non_finite_loss=skip'
+    ]
+    result = run_tool(train_args(str(tmp_path), options))
+
+    skipped = re.findall(
+        r'the training loss is (?:nan|inf) at iteration (\d+): skipped',
+        result.stdout + result.stderr)
+    assert skipped
+    state = load_checkpoint_safely(str(tmp_path / f'iter_{ITERATIONS}.pth'))
+    assert all(
+        torch.isfinite(weights).all()
+        for weights in state['state_dict'].values())
+
+
+def test_an_empty_split_stops_training_at_once(tmp_path):
+    data_root = make_voc_tree(str(tmp_path / 'data'), dict(train=2, val=1),
+                              image_size=(40, 50))
+    empty = osp.join(data_root, 'ImageSets', 'Segmentation', 'empty.txt')
+    open(empty, 'w').close()
+    options = tiny_options(data_root, ITERATIONS, INTERVAL) + [
+        'train_dataloader.dataset.ann_file=ImageSets/Segmentation/empty.txt',
+        'train_dataloader.num_workers=2'
+    ]
+
+    result = run_tool(
+        train_args(str(tmp_path / 'work'), options), check=False, timeout=300)
+
+    assert result.returncode != 0
+    assert f'PascalVOCDataset ({empty}) has no samples' in result.stderr

@@ -1,0 +1,55 @@
+"""GMACs per video frame of a recurrent model: the still-image baseline
+(cold start, 1..T steps) against streaming with the state carried across
+frames (s steps per frame). Needs no data and no checkpoint; prints the
+table and writes it to <work dir>/video_frame_macs.md."""
+import argparse
+import os
+import os.path as osp
+
+from mmseg_convlstm.analysis.complexity import build_segmentor
+from mmseg_convlstm.apis.video_benchmark import frame_macs_rows
+from mmseg_convlstm.apis.video_report import MACS_NOTE, macs_table
+from mmseg_convlstm.cli import (add_config_args, add_shape_arg,
+                                add_work_dir_arg, input_shape, load_config)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', help='config file of the recurrent model')
+    add_shape_arg(parser)
+    parser.add_argument(
+        '--steps-per-frame',
+        type=int,
+        nargs='+',
+        default=[1, 2],
+        help='steps per frame when the state is carried')
+    parser.add_argument(
+        '--static-steps',
+        type=int,
+        help='the static baseline is counted for 1..N steps (default: the '
+        "config's model.test_cfg.num_steps)")
+    add_config_args(parser)
+    add_work_dir_arg(parser)
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = load_config(args)
+    shape = input_shape(args, cfg)
+    model = build_segmentor(cfg.model)
+    static_steps = args.static_steps or cfg.model.test_cfg.get(
+        'num_steps', cfg.model.decode_head.num_steps)
+    rows = frame_macs_rows(model, shape, args.steps_per_frame,
+                           static_steps)
+    table = (f'{args.config}, input {shape[0]}x{shape[1]}\n\n' +
+             macs_table(rows) + '\n' + MACS_NOTE + '\n')
+    os.makedirs(cfg.work_dir, exist_ok=True)
+    path = osp.join(cfg.work_dir, 'video_frame_macs.md')
+    with open(path, 'w') as file:
+        file.write(table)
+    print(table + f'\nwritten to {path}')
+
+
+if __name__ == '__main__':
+    main()
