@@ -210,8 +210,7 @@ def run_video_benchmark(cfg: Config,
     loader_cfg = copy.deepcopy(cfg[VIDEO_DATALOADER_KEY])
     loader_cfg.dataset.context_frames = max(context_frames)
     model = init_model(copy.deepcopy(cfg), checkpoint, device)
-    static_steps = static_steps or model.test_cfg.get(
-        'num_steps', model.decode_head.num_steps)
+    static_steps = static_steps or model.inference_steps
     rows = evaluate_video_settings(
         model, Runner.build_dataloader(loader_cfg),
         video_settings(context_frames, steps_per_frame, static_steps))

@@ -59,8 +59,7 @@ class StepGridHook(Hook):
             raise ValueError(
                 'StepGridHook needs the labels of every step: set '
                 'model.test_cfg.return_all_steps=True')
-        num_steps = model.test_cfg.get('num_steps',
-                                       model.decode_head.num_steps)
+        num_steps = model.inference_steps
         for step in self.steps or ():
             if not 1 <= step <= num_steps:
                 raise ValueError(

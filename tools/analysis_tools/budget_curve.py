@@ -17,6 +17,7 @@ from dataclasses import asdict
 from mmseg_convlstm.analysis.budget import (BASELINE_CONFIGS,
                                             measure_budget_curve,
                                             plot_budget_curve)
+from mmseg_convlstm.analysis.step_inference import configured_steps
 from mmseg_convlstm.cli import (add_inference_args, add_shape_arg, input_shape,
                                 load_config)
 
@@ -69,8 +70,7 @@ def main() -> None:
     args = parse_args()
     cfg = load_config(args)
     shape = input_shape(args, cfg)
-    max_steps = args.max_steps or cfg.model.test_cfg.get(
-        'num_steps', cfg.model.decode_head.num_steps)
+    max_steps = args.max_steps or configured_steps(cfg)
     curve = measure_budget_curve(
         cfg,
         shape,

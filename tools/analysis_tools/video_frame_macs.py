@@ -9,6 +9,7 @@ import os.path as osp
 from mmseg_convlstm.analysis.complexity import build_segmentor
 from mmseg_convlstm.apis.video_benchmark import frame_macs_rows
 from mmseg_convlstm.apis.video_report import MACS_NOTE, macs_table
+from mmseg_convlstm.analysis.step_inference import configured_steps
 from mmseg_convlstm.cli import (add_config_args, add_shape_arg,
                                 add_work_dir_arg, input_shape, load_config)
 
@@ -38,8 +39,7 @@ def main() -> None:
     cfg = load_config(args)
     shape = input_shape(args, cfg)
     model = build_segmentor(cfg.model)
-    static_steps = args.static_steps or cfg.model.test_cfg.get(
-        'num_steps', cfg.model.decode_head.num_steps)
+    static_steps = args.static_steps or configured_steps(cfg)
     rows = frame_macs_rows(model, shape, args.steps_per_frame,
                            static_steps)
     table = (f'{args.config}, input {shape[0]}x{shape[1]}\n\n' +
