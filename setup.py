@@ -21,5 +21,7 @@ setup(
     packages=find_packages(include=['mmseg_convlstm', 'mmseg_convlstm.*']),
     python_requires='>=3.9',
     install_requires=requirements('requirements/runtime.txt'),
-    extras_require=dict(tests=requirements('requirements/tests.txt')),
+    extras_require=dict(
+        tests=requirements('requirements/tests.txt'),
+        tensorboard=requirements('requirements/tensorboard.txt')),
 )

@@ -6,7 +6,8 @@ import torch
 from mmengine.model import revert_sync_batchnorm
 
 from mmseg.apis import inference_model, init_model, show_result_pyplot
-from mmseg_convlstm.cli import add_config_args, load_config
+from mmseg_convlstm.cli import (add_config_args, add_step_budget_args,
+                                apply_step_budget_args, load_config)
 
 
 def parse_args():
@@ -36,6 +37,7 @@ def parse_args():
         help='Whether to display the class labels.')
     parser.add_argument(
         '--title', default='result', help='The image identifier.')
+    add_step_budget_args(parser)
     add_config_args(parser)
     return parser.parse_args()
 
@@ -45,10 +47,14 @@ def main():
     cfg = load_config(args)
     if args.steps is not None:
         cfg.model.setdefault('test_cfg', {})['num_steps'] = args.steps
+    apply_step_budget_args(cfg, args)
     model = init_model(cfg, args.checkpoint, device=args.device)
     if args.device == 'cpu':
         model = revert_sync_batchnorm(model)
     result = inference_model(model, args.img)
+    if args.time_budget_ms is not None:
+        print(f'{result.num_steps_used} recurrent steps ran within '
+              f'{args.time_budget_ms:g} ms')
     show_result_pyplot(
         model,
         args.img,

@@ -25,7 +25,9 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--work-dir', default='work_dirs/demo')
     parser.add_argument(
-        '--iters', type=int, help='training iterations (config: 600)')
+        '--iters',
+        type=int,
+        help="training iterations (default: the config's, 400)")
     parser.add_argument('--num-train', type=int, default=160)
     parser.add_argument('--num-val', type=int, default=40)
     parser.add_argument(

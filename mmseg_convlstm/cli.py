@@ -1,15 +1,21 @@
 """What the command-line tools share: MMSeg's common flags and config
 loading, so that every tool behaves like MMSeg's own ``tools/``."""
 import argparse
+import dataclasses
+import json
+import logging
 import os
 import os.path as osp
-from typing import Iterator, Tuple
+from typing import Any, Iterator, Sequence, Tuple
 
 import torch
 import torch.distributed as torch_dist
-from mmengine.config import Config, DictAction
+from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
+
+from .analysis.benchmark import BENCHMARK_BASELINES
 
 
 def add_config_args(parser: argparse.ArgumentParser) -> None:
@@ -58,6 +64,46 @@ def input_shape(args: argparse.Namespace, cfg: Config) -> Tuple[int, int]:
         raise ValueError(f'{args.config} sets no model.data_preprocessor.size:'
                          ' give --shape H W')
     return tuple(shape)
+
+
+def add_step_budget_args(parser: argparse.ArgumentParser) -> None:
+    """``--time-budget-ms`` and ``--cuda-graph``, which
+    :func:`apply_step_budget_args` maps to ``model.test_cfg``."""
+    parser.add_argument(
+        '--time-budget-ms',
+        type=float,
+        metavar='MS',
+        help='run recurrent steps while the next one fits in this many '
+        'milliseconds per batch, backbone included (at least one step, at '
+        'most model.test_cfg.num_steps): sets model.test_cfg.time_budget_ms')
+    parser.add_argument(
+        '--cuda-graph',
+        action='store_true',
+        help='replay the backbone and the recurrent step from CUDA graphs '
+        '(sets model.test_cfg.cuda_graph=True; runs eagerly without CUDA)')
+
+
+def apply_step_budget_args(cfg: Config, args: argparse.Namespace) -> None:
+    """Sets ``model.test_cfg`` from the flags of
+    :func:`add_step_budget_args`.
+
+    With a time budget, images of different batches run different numbers
+    of steps: ``return_all_steps`` is turned off, and an
+    ``AnytimeIoUMetric`` test evaluator (which needs every step of every
+    image) becomes an ``AdaptiveExitIoUMetric`` writing
+    ``time_budget.json``: the mIoU and the mean steps used.
+    """
+    test_cfg = cfg.model.setdefault('test_cfg', ConfigDict())
+    if args.cuda_graph:
+        test_cfg['cuda_graph'] = True
+    if args.time_budget_ms is None:
+        return
+    test_cfg.update(time_budget_ms=args.time_budget_ms, return_all_steps=False)
+    evaluator = cfg.get('test_evaluator')
+    if isinstance(evaluator, dict) and \
+            evaluator.get('type') == 'AnytimeIoUMetric':
+        evaluator.update(type='AdaptiveExitIoUMetric',
+                         json_file='time_budget.json')
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -110,10 +156,22 @@ def init_cpu_distributed(cfg: Config) -> None:
     MMEngine's pytorch launcher calls ``torch.cuda.set_device``, which a CPU
     build of torch lacks; the runner uses a process group that already
     exists, so torchrun and MMEngine then work on CPU as they do on GPUs.
+    The config's ``env_cfg.dist_cfg.backend`` (MMSeg's default is NCCL,
+    which runs on GPUs only) is replaced by gloo, with a warning. Launches
+    that this does not cover (``--launcher slurm`` on CPUs, MMSeg's own
+    tools) stop with an explaining error in ``GuardedRunner``
+    (:func:`~mmseg_convlstm.engine.check_launch`).
     """
     if (cfg.launcher != 'pytorch' or torch.cuda.is_available()
             or torch_dist.is_initialized()):
         return
+    backend = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('backend')
+    if backend not in (None, 'gloo'):
+        print_log(
+            f'env_cfg.dist_cfg.backend={backend!r} needs CUDA GPUs, which '
+            'this machine lacks: the processes use the gloo backend',
+            logger='current',
+            level=logging.WARNING)
     torch_dist.init_process_group(backend='gloo')
     cfg.env_cfg.dist_cfg = dict(cfg.env_cfg.get('dist_cfg', {}),
                                 backend='gloo')
@@ -140,5 +198,63 @@ def check_data_roots(cfg: Config, *loaders: str) -> None:
             if not osp.isdir(root):
                 raise FileNotFoundError(
                     f'{key} is {root!r}, which does not exist: put the '
-                    'dataset there (see README, "Data") or override it with '
-                    f'--cfg-options {key}=PATH')
+                    'dataset there (see docs/en/get_started.md, "Data") or '
+                    f'override it with --cfg-options {key}=PATH')
+
+
+def write_table(work_dir: str, file_name: str, table: str) -> None:
+    """Writes a tool's table to ``work_dir/file_name`` and prints it with
+    the path."""
+    os.makedirs(work_dir, exist_ok=True)
+    path = osp.join(work_dir, file_name)
+    with open(path, 'w') as file:
+        file.write(table)
+    print(table + f'\nwritten to {path}')
+
+
+def add_benchmark_args(parser: argparse.ArgumentParser, name: str,
+                       default_steps: Sequence[int]) -> None:
+    """The arguments the benchmark tools share: the config, ``--shape``,
+    ``--steps``, ``--baselines``, ``--repeats``, ``--out-dir`` (for
+    ``<name>_HxW.md/.json``) and :func:`add_inference_args`."""
+    parser.add_argument('config', help='config file of the recurrent model')
+    add_shape_arg(parser)
+    parser.add_argument(
+        '--steps',
+        type=int,
+        nargs='+',
+        default=list(default_steps),
+        help='numbers of recurrent steps to measure')
+    parser.add_argument(
+        '--baselines',
+        nargs='+',
+        default=list(BENCHMARK_BASELINES),
+        metavar='CONFIG',
+        help='baseline configs, files or mmseg::algorithm/name.py (default: '
+        'DeepLabV3 R-101-D8, PSPNet R-101-D8)')
+    parser.add_argument(
+        '--repeats',
+        type=int,
+        default=5,
+        help='timed runs of each model, whose median is reported')
+    parser.add_argument(
+        '--out-dir',
+        help=f'where to write {name}_HxW.md/.json (default: '
+        f'<work dir>/{name})')
+    add_inference_args(parser)
+
+
+def write_report(args: argparse.Namespace, cfg: Config, name: str,
+                 shape: Tuple[int, int], report: Any) -> None:
+    """Writes a benchmark's dataclass ``report`` as ``<name>_HxW.json`` and
+    its tables (``report.markdown()``) as ``.md`` in ``--out-dir`` (default
+    ``<work dir>/<name>``), and prints the tables."""
+    out_dir = args.out_dir or osp.join(cfg.work_dir, name)
+    os.makedirs(out_dir, exist_ok=True)
+    stem = osp.join(out_dir, f'{name}_{shape[0]}x{shape[1]}')
+    tables = report.markdown()
+    with open(f'{stem}.md', 'w') as file:
+        file.write(tables)
+    with open(f'{stem}.json', 'w') as file:
+        json.dump(dataclasses.asdict(report), file, indent=2)
+    print(f'\n{tables}\nwritten: {stem}.md and .json')

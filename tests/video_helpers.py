@@ -3,6 +3,9 @@ trees for the video tests."""
 import os.path as osp
 
 from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+from mmseg.registry import DATASETS
 
 from mmseg_convlstm.datasets import make_cityscapes_tree
 from tests.tools_runner import REPO
@@ -10,6 +13,9 @@ from tests.tools_runner import REPO
 VIDEO_CONFIG = osp.join(
     REPO, 'configs', 'video',
     'convlstm_r18-d16-mg248_1xb8-250i_synthcityscapes-seq-129x257.py')
+CLIP_CONFIG = osp.join(
+    REPO, 'configs', 'video',
+    'convlstm_r18-d16-mg248_1xb2-300i-clip8_synthcityscapes-seq-129x257.py')
 IMAGE_SIZE = (33, 65)
 SEQUENCE_LENGTH = 4
 
@@ -24,10 +30,13 @@ def make_sequence_tree(root: str, num_val: int = 2) -> str:
         sequence_length=SEQUENCE_LENGTH)
 
 
-def tiny_video_config(path: str, data_root: str, **video_cfg) -> str:
-    """Writes the video config with a narrow ResNetV1c-18 and head, reading
-    ``data_root``, to ``path``; returns ``path``."""
-    cfg = Config.fromfile(VIDEO_CONFIG)
+def tiny_video_config(path: str,
+                      data_root: str,
+                      config: str = VIDEO_CONFIG,
+                      **video_cfg) -> str:
+    """Writes the video ``config`` with a narrow ResNetV1c-18 and head,
+    reading ``data_root``, to ``path``; returns ``path``."""
+    cfg = Config.fromfile(config)
     cfg.merge_from_dict({
         'model.backbone.stem_channels':
         8,
@@ -50,3 +59,21 @@ def tiny_video_config(path: str, data_root: str, **video_cfg) -> str:
     cfg.video_cfg.update(video_cfg)
     cfg.dump(path)
     return path
+
+
+def build_sequence_dataset(data_root: str, context_frames: int,
+                           pipeline: list, **data_prefix: str):
+    """A ``CityscapesSequenceDataset`` of the ``val`` split of
+    ``data_root``; ``data_prefix`` adds to its folders."""
+    init_default_scope('mmseg')
+    return DATASETS.build(
+        dict(
+            type='CityscapesSequenceDataset',
+            data_root=str(data_root),
+            context_frames=context_frames,
+            data_prefix=dict(
+                img_path='leftImg8bit/val',
+                seg_map_path='gtFine/val',
+                sequence_path='leftImg8bit_sequence/val',
+                **data_prefix),
+            pipeline=pipeline))

@@ -1,7 +1,8 @@
 """Test (and evaluate) a checkpoint, as MMSeg's tools/test.py does."""
 import argparse
 
-from mmseg_convlstm.cli import (add_common_args, build_runner,
+from mmseg_convlstm.cli import (add_common_args, add_step_budget_args,
+                                apply_step_budget_args, build_runner,
                                 check_data_roots, init_cpu_distributed,
                                 load_config)
 
@@ -22,6 +23,7 @@ def parse_args() -> argparse.Namespace:
         '--wait-time', type=float, default=2, help='the interval of show (s)')
     parser.add_argument(
         '--tta', action='store_true', help='test time augmentation')
+    add_step_budget_args(parser)
     add_common_args(parser)
     return parser.parse_args()
 
@@ -45,6 +47,7 @@ def trigger_visualization_hook(cfg, args: argparse.Namespace):
 def main() -> None:
     args = parse_args()
     cfg = load_config(args)
+    apply_step_budget_args(cfg, args)
     init_cpu_distributed(cfg)
     check_data_roots(cfg, 'test_dataloader')
     cfg.load_from = args.checkpoint

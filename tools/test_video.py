@@ -1,7 +1,7 @@
 """Evaluate a checkpoint on video clips with the recurrent state carried
 across frames: mIoU of the annotated frames for a grid of (context frames K,
-steps per frame) against the still-image baseline, with GMACs per frame.
-Writes video_results.{md,json,png} to the work dir."""
+steps per frame, backbone interval N) against the still-image baseline,
+with GMACs per frame. Writes video_results.{md,json,png} to the work dir."""
 import argparse
 
 from mmseg_convlstm.apis.video_benchmark import (VIDEO_DATALOADER_KEY,
@@ -30,6 +30,13 @@ def parse_args() -> argparse.Namespace:
         default=[1, 2],
         help='recurrent steps per frame in the video grid')
     parser.add_argument(
+        '--backbone-intervals',
+        type=int,
+        nargs='+',
+        default=[1, 2, 4],
+        help='the video grid runs the backbone on every N-th frame for each '
+        'N (video_cfg.backbone_interval); GMACs per frame count 1/N of it')
+    parser.add_argument(
         '--static-steps',
         type=int,
         help='the static baseline is read after 1..N steps (default: the '
@@ -44,7 +51,7 @@ def main() -> None:
     check_data_roots(cfg, VIDEO_DATALOADER_KEY)
     rows = run_video_benchmark(cfg, args.checkpoint, args.context_frames,
                                args.steps_per_frame, args.static_steps,
-                               args.device)
+                               args.device, args.backbone_intervals)
     paths = write_video_report(
         rows, cfg.work_dir,
         dict(config=args.config, checkpoint=args.checkpoint))

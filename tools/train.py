@@ -7,6 +7,7 @@ from mmengine.logging import print_log
 from mmseg_convlstm.cli import (add_common_args, build_runner,
                                 check_data_roots, init_cpu_distributed,
                                 load_config)
+from mmseg_convlstm.engine.mixed_precision import optim_wrapper_in_precision
 
 
 def parse_args() -> argparse.Namespace:
@@ -20,8 +21,11 @@ def parse_args() -> argparse.Namespace:
         'checkpoint in the work dir')
     parser.add_argument(
         '--amp',
-        action='store_true',
-        help='enable automatic-mixed-precision training')
+        nargs='?',
+        const='fp16',
+        choices=['fp16', 'bf16'],
+        help='enable automatic-mixed-precision training, in fp16 (the '
+        'default) or bf16')
     add_common_args(parser)
     return parser.parse_args()
 
@@ -38,8 +42,8 @@ def main() -> None:
                 logger='current',
                 level=logging.WARNING)
         else:
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.loss_scale = 'dynamic'
+            cfg.optim_wrapper = optim_wrapper_in_precision(
+                cfg.optim_wrapper, args.amp)
     if args.resume == 'auto':
         cfg.resume = True
     elif args.resume is not None:

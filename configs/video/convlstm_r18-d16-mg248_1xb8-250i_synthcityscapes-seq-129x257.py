@@ -7,7 +7,7 @@
 # test_pipeline. Generate the data with make_cityscapes_tree(
 #   'data/synthcityscapes_seq', dict(train=200, val=40),
 #   image_size=(129, 257), sequence_length=8)
-# from mmseg_convlstm.datasets (the README's "Video" section has the command).
+# from mmseg_convlstm.datasets (the command is in docs/en/benchmarks.md).
 _base_ = [
     '../_base_/models/convlstm_r101-d16-mg248.py',
     '../_base_/datasets/cityscapes_1025x2049.py',

@@ -4,11 +4,13 @@ projection against DeepLabV3 and PSPNet, the one-pass evaluation of every
 step against evaluating the last step alone, and peak training memory."""
 import copy
 import multiprocessing
-from dataclasses import dataclass
-from typing import Callable, List, Optional, Sequence, Tuple
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config, ConfigDict
+from mmengine.logging import print_log
 from mmengine.structures import PixelData
 from mmengine.utils import ProgressBar
 
@@ -16,7 +18,9 @@ from mmseg.structures import SegDataSample
 from .budget import BASELINE_CONFIGS
 from .complexity import (RecurrentSegmentorAtSteps, build_segmentor,
                          input_projection_cache, random_image)
-from .latency import describe_device, median_latencies
+from ..models.cuda_graph_steps import CUDAGraphSteps
+from .latency import (autocast_run, describe_device, graphed_run,
+                      median_latencies)
 from .model_zoo import load_mmseg_config, zoo_model
 
 # DeepLabV3 R-101-D8 and PSPNet R-101-D8.
@@ -26,11 +30,18 @@ BENCHMARK_BASELINES = (BASELINE_CONFIGS[1], BASELINE_CONFIGS[0])
 @dataclass
 class LatencyRow:
     """Median latency of one model; ``steps`` and ``cached`` are None for a
-    baseline."""
+    baseline; ``cuda_graph`` says whether it was replayed from CUDA
+    graphs."""
     model: str
     steps: Optional[int]
     cached: Optional[bool]
     latency: float
+    cuda_graph: bool = False
+
+    @property
+    def title(self) -> str:
+        """The model, marked when replayed from CUDA graphs."""
+        return self.model + (' (CUDA graph)' if self.cuda_graph else '')
 
 
 @dataclass
@@ -58,6 +69,11 @@ class BudgetBenchmark:
         train_batch (int): Batch of the training steps.
         memory (list[MemoryRow]): Ours at each T, then the first baseline.
         memory_measure (str): What ``peak_bytes`` measures.
+        amp (str, optional): Autocast dtype of the latency runs ('fp16' or
+            'bf16'); None for fp32.
+        per_step (dict[str, float]): Seconds that one more step adds to our
+            latency (with the cache), between the fewest and the most steps
+            measured: 'eager' and, with CUDA graphs, 'CUDA graph'.
     """
     shape: Tuple[int, int]
     device: str
@@ -68,16 +84,19 @@ class BudgetBenchmark:
     train_batch: int
     memory: List[MemoryRow]
     memory_measure: str
+    amp: Optional[str] = None
+    per_step: Dict[str, float] = field(default_factory=dict)
 
     def markdown(self) -> str:
         """Three Markdown tables: latency, one-pass evaluation, memory."""
         baselines = [row for row in self.latencies if row.steps is None]
         height, width = self.shape
+        precision = f'autocast {self.amp}' if self.amp else 'fp32'
         lines = [
-            f'Latency at {height}x{width}, one image, median of '
+            f'Latency at {height}x{width}, one image, {precision}, median of '
             f'{self.repeats} interleaved runs, {self.device}:', '',
             '| model | steps | cached input projection | latency (ms) | ' +
-            ' | '.join(f'/ {row.model}' for row in baselines) + ' |',
+            ' | '.join(f'/ {row.title}' for row in baselines) + ' |',
             '| --- | ---: | --- | ---: |' + ' ---: |' * len(baselines)
         ]
         for row in self.latencies:
@@ -86,8 +105,14 @@ class BudgetBenchmark:
             steps = '' if row.steps is None else row.steps
             ratios = ' | '.join(f'{row.latency / baseline.latency:.3f}'
                                 for baseline in baselines)
-            lines.append(f'| {row.model} | {steps} | {cached} | '
+            lines.append(f'| {row.title} | {steps} | {cached} | '
                          f'{row.latency * 1e3:.0f} | {ratios} |')
+        if self.per_step:
+            lines += [
+                '', 'One more recurrent step adds (marginal latency): ' +
+                ', '.join(f'{seconds * 1e3:.2f} ms {mode}'
+                          for mode, seconds in self.per_step.items())
+            ]
         steps, alone, one_pass = self.one_pass
         lines += [
             '', f'Evaluation (`model.predict`, labels at {height}x{width}) '
@@ -123,7 +148,9 @@ def benchmark_budget(cfg: Config,
                      device: str = 'cpu',
                      train_crop: Optional[Tuple[int, int]] = None,
                      train_batch: int = 2,
-                     measure_memory: bool = True) -> BudgetBenchmark:
+                     measure_memory: bool = True,
+                     cuda_graph: bool = False,
+                     amp: Optional[str] = None) -> BudgetBenchmark:
     """Measures latency, one-pass evaluation and training memory.
 
     Args:
@@ -141,6 +168,13 @@ def benchmark_budget(cfg: Config,
         train_batch (int): Batch of the training steps, at least 2.
             Default: 2.
         measure_memory (bool): Whether to measure training memory.
+        cuda_graph (bool): Whether to measure ours and the baselines also
+            replayed from CUDA graphs (ours step by step with
+            :class:`CUDAGraphSteps`, the baselines' whole forward), and to
+            predict with ``test_cfg.cuda_graph``. Without CUDA it says so
+            and runs eagerly. Default: False.
+        amp (str, optional): Run the latency measurements under autocast to
+            'fp16' or 'bf16'; the training memory stays fp32. Default: None.
 
     Returns:
         BudgetBenchmark: The measurements.
@@ -154,25 +188,25 @@ def benchmark_budget(cfg: Config,
         build_segmentor(load_mmseg_config(config).model, device)
         for config in baselines
     ]
-    titles = [_title(config) for config in baselines]
+    titles = [model_title(config) for config in baselines]
     image = random_image(model, shape)
-    runs = {}
-    for cached in (True, False):
-        for num_steps in steps:
-            runs[('ours', num_steps,
-                  cached)] = _steps_run(model, num_steps, cached, image)
-    for title, baseline in zip(titles, baseline_models):
-        runs[(title, None, None)] = _forward_run(baseline, image)
+    graphed = _graphs_available(cuda_graph, device)
+    runs = _latency_runs(model, dict(zip(titles, baseline_models)), steps,
+                         image, graphed)
     last = max(steps)
     for all_steps in (False, True):
         runs[('predict', all_steps)] = _predict_run(model, last, all_steps,
-                                                    image)
+                                                    image, graphed)
+    runs = {
+        key: autocast_run(run, torch.device(device), amp)
+        for key, run in runs.items()
+    }
     memory_runs = len(steps) + 1 if measure_memory else 0
     progress = ProgressBar(repeats * len(runs) + memory_runs)
     latencies = median_latencies(
         runs, torch.device(device), repeats=repeats, progress=progress)
     rows = [
-        LatencyRow(key[0], key[1], key[2], seconds)
+        LatencyRow(key[0], key[1], key[2], seconds, key[3])
         for key, seconds in latencies.items() if key[0] != 'predict'
     ]
     memory = []
@@ -203,12 +237,66 @@ def benchmark_budget(cfg: Config,
         train_crop=tuple(train_crop or shape),
         train_batch=train_batch,
         memory=memory,
-        memory_measure=memory_measure(device))
+        memory_measure=memory_measure(device),
+        amp=amp,
+        per_step=per_step_latency(rows))
 
 
-def _title(config: str) -> str:
+def model_title(config: str) -> str:
+    """The model-zoo title of a baseline config, or the config itself."""
     zoo = zoo_model(config)
     return zoo.title if zoo else config
+
+
+def _graphs_available(cuda_graph: bool, device: str) -> bool:
+    if cuda_graph and torch.device(device).type != 'cuda':
+        print_log(
+            f'--cuda-graph: CUDA graphs need a CUDA device; on {device} '
+            'everything runs eagerly', logger='current')
+        return False
+    return cuda_graph
+
+
+def _latency_runs(model: torch.nn.Module,
+                  baselines: Dict[str, torch.nn.Module], steps: Sequence[int],
+                  image: torch.Tensor, graphed: bool) -> dict:
+    """The runs to time, keyed by (model, steps, cached, cuda_graph): ours
+    at every T with and without the cache, and the baselines; with
+    ``graphed`` also ours (cached) and the baselines from CUDA graphs."""
+    runs = {}
+    for cached in (True, False):
+        for num_steps in steps:
+            runs[('ours', num_steps, cached,
+                  False)] = _steps_run(model, num_steps, cached, image)
+    if graphed:
+        graph_steps = CUDAGraphSteps(model)
+        for num_steps in steps:
+            runs[('ours', num_steps, True,
+                  True)] = _graphed_steps_run(graph_steps, num_steps, image)
+    for title, baseline in baselines.items():
+        runs[(title, None, None, False)] = _forward_run(baseline, image)
+        if graphed:
+            runs[(title, None, None,
+                  True)] = graphed_run(_forward_run(baseline, image))
+    return runs
+
+
+def per_step_latency(rows: List[LatencyRow]) -> Dict[str, float]:
+    """Seconds one more step adds with the cache, between the fewest and
+    the most steps measured, eager and from CUDA graphs."""
+    per_step = {}
+    for mode, graphed in (('eager', False), ('CUDA graph', True)):
+        ours = sorted((row.steps, row.latency) for row in rows
+                      if row.cached and row.cuda_graph == graphed)
+        if len(ours) >= 2 and ours[-1][0] > ours[0][0]:
+            (fewest, first), (most, last) = ours[0], ours[-1]
+            per_step[mode] = (last - first) / (most - fewest)
+    return per_step
+
+
+def _graphed_steps_run(graph_steps: CUDAGraphSteps, num_steps: int,
+                       image: torch.Tensor) -> Callable[[], object]:
+    return lambda: list(islice(graph_steps.iter_canvases(image), num_steps))
 
 
 def _steps_run(model: torch.nn.Module, num_steps: int, cached: bool,
@@ -228,12 +316,15 @@ def _forward_run(model: torch.nn.Module,
 
 
 def _predict_run(model: torch.nn.Module, num_steps: int, all_steps: bool,
-                 image: torch.Tensor) -> Callable[[], object]:
+                 image: torch.Tensor,
+                 cuda_graph: bool) -> Callable[[], object]:
     """Predicts labels after ``num_steps`` steps, with those of every step
     before when ``all_steps``."""
     test_cfg = copy.deepcopy(model.test_cfg)
     test_cfg.pop('adaptive_exit', None)
-    test_cfg.update(num_steps=num_steps, return_all_steps=all_steps)
+    test_cfg.pop('time_budget_ms', None)
+    test_cfg.update(
+        num_steps=num_steps, return_all_steps=all_steps, cuda_graph=cuda_graph)
 
     def run():
         model.test_cfg = test_cfg
@@ -284,6 +375,19 @@ def _training_step_peak(model_cfg: dict, crop: Tuple[int, int],
                 data=torch.randint(num_classes, (1, *crop), device=device)))
         for _ in range(batch_size)
     ]
+    return measure_peak(lambda: _loss_backward(model, inputs, data_samples),
+                        device)
+
+
+def _loss_backward(model: torch.nn.Module, inputs: torch.Tensor,
+                   data_samples: list) -> None:
+    loss, _ = model.parse_losses(model.loss(inputs, data_samples))
+    loss.backward()
+
+
+def measure_peak(run: Callable[[], object], device: str) -> int:
+    """Bytes that ``run()`` adds at its peak to the memory of this process
+    on ``device``, as :func:`memory_measure` says."""
     cuda = torch.device(device).type == 'cuda'
     if cuda:
         torch.cuda.reset_peak_memory_stats(device)
@@ -292,8 +396,7 @@ def _training_step_peak(model_cfg: dict, crop: Tuple[int, int],
         before = _resident_bytes('VmRSS')
         with open('/proc/self/clear_refs', 'w') as file:
             file.write('5')  # resets VmHWM to the current resident size
-    loss, _ = model.parse_losses(model.loss(inputs, data_samples))
-    loss.backward()
+    run()
     peak = (
         torch.cuda.max_memory_allocated(device)
         if cuda else _resident_bytes('VmHWM'))

@@ -11,6 +11,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from mmseg.evaluation import IoUMetric
+from ..evaluation.deterministic_iou_metric import count_areas
 from .step_pictures import save_step_grid
 
 
@@ -22,7 +23,7 @@ def all_background_miou(dataset: Dataset, background: int = 0) -> float:
     for index in range(len(dataset)):
         label = dataset[index]['data_samples'].gt_sem_seg.data.squeeze(0)
         areas.append(
-            IoUMetric.intersect_and_union(
+            count_areas(
                 torch.full_like(label, background), label, num_classes,
                 dataset.ignore_index))
     totals = [sum(area) for area in zip(*areas)]
@@ -41,7 +42,7 @@ def save_prediction_pictures(model: torch.nn.Module, dataloader: DataLoader,
         list[str]: The PNG files written.
     """
     os.makedirs(out_dir, exist_ok=True)
-    palette = dataloader.dataset.metainfo['palette']
+    metainfo = dataloader.dataset.metainfo
     model.eval()
     paths = []
     for batch in islice(dataloader, num_images):
@@ -56,7 +57,8 @@ def save_prediction_pictures(model: torch.nn.Module, dataloader: DataLoader,
             mmcv.imread(result.img_path, channel_order='rgb'),
             step_labels,
             steps=list(range(1, len(step_labels) + 1)),
-            palette=palette,
-            gt=result.gt_sem_seg.data.squeeze(0).cpu().numpy())
+            palette=metainfo['palette'],
+            gt=result.gt_sem_seg.data.squeeze(0).cpu().numpy(),
+            class_names=metainfo['classes'])
         paths.append(path)
     return paths

@@ -26,14 +26,29 @@ def colorize(labels: np.ndarray,
     return image
 
 
-def render_step_grid(image: np.ndarray,
+def render_step_grid(
+        image: np.ndarray,
+        step_labels: np.ndarray,
+        steps: Optional[Sequence[int]],
+        palette: Sequence[Sequence[int]],
+        gt: Optional[np.ndarray] = None,
+        class_names: Optional[Sequence[str]] = None) -> np.ndarray:
+    """The grid of :func:`save_step_grid` as an RGB array (h, w, 3 uint8)."""
+    figure = step_grid_figure(image, step_labels, steps, palette, gt,
+                              class_names)
+    figure.canvas.draw()
+    return np.asarray(figure.canvas.buffer_rgba())[..., :3].copy()
+
+
+def step_grid_figure(image: np.ndarray,
                      step_labels: np.ndarray,
                      steps: Optional[Sequence[int]],
                      palette: Sequence[Sequence[int]],
                      gt: Optional[np.ndarray] = None,
                      class_names: Optional[Sequence[str]] = None,
-                     panel_inches: float = 2.4) -> np.ndarray:
-    """The grid of :func:`save_step_grid` as an RGB array (h, w, 3 uint8)."""
+                     panel_inches: float = 2.4) -> Figure:
+    """The matplotlib figure of :func:`save_step_grid` (arguments as there),
+    with a legend of the class colours drawn when ``class_names`` is given."""
     step_labels = np.asarray(step_labels)
     steps = list(steps) if steps else list(range(1, len(step_labels) + 1))
     _check_inputs(np.asarray(image), step_labels, steps, gt)
@@ -63,8 +78,7 @@ def render_step_grid(image: np.ndarray,
         shown = [step_labels[step - 1] for step in steps]
         _add_class_legend(figure, shown + ([gt] if gt is not None else []),
                           palette, class_names)
-    figure.canvas.draw()
-    return np.asarray(figure.canvas.buffer_rgba())[..., :3].copy()
+    return figure
 
 
 def _check_inputs(image: np.ndarray, step_labels: np.ndarray,
@@ -88,13 +102,20 @@ def _check_inputs(image: np.ndarray, step_labels: np.ndarray,
 def _add_class_legend(figure: Figure, label_maps: Sequence[np.ndarray],
                       palette: Sequence[Sequence[int]],
                       class_names: Sequence[str]) -> None:
-    """A legend of the classes that appear in ``label_maps``."""
-    present = np.unique(np.concatenate([np.ravel(m) for m in label_maps]))
-    present = [int(c) for c in present if 0 <= c < len(class_names)]
+    """A legend of the classes that appear in ``label_maps``, and of the
+    ignored pixels (labels that are no class) when there are any."""
+    values = np.unique(np.concatenate([np.ravel(m) for m in label_maps]))
+    present = [int(c) for c in values if 0 <= c < len(class_names)]
     handles = [
         Patch(color=np.asarray(palette[c]) / 255, label=class_names[c])
         for c in present
     ]
+    if len(present) < len(values):
+        handles.append(
+            Patch(
+                facecolor=np.asarray(IGNORE_COLOUR) / 255,
+                edgecolor='grey',
+                label='ignored'))
     figure.legend(
         handles=handles,
         loc='lower center',

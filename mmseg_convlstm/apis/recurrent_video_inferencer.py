@@ -11,12 +11,18 @@ from torch import Tensor
 from mmseg.apis import init_model
 from mmseg.models import BaseSegmentor
 from mmseg.structures import SegDataSample
+from ..models.carried_state import decay_canvas
 from ..models.convlstm_canvas_head import RecurrentState
+from ..models.time_budget import (TimeBudget, check_time_budget,
+                                  device_time_ms, take_steps)
 
 Frame = Union[np.ndarray, str]
 """A BGR uint8 image (H, W, 3), as OpenCV reads it, or an image file."""
 DEFAULT_VIDEO_CFG = dict(
-    steps_per_frame=1, canvas_decay=1.0, scene_cut_threshold=None)
+    steps_per_frame=1,
+    canvas_decay=1.0,
+    scene_cut_threshold=None,
+    backbone_interval=1)
 
 
 class VideoFramePrediction(NamedTuple):
@@ -52,6 +58,11 @@ class RecurrentVideoInferencer:
       :meth:`reset` does, when the mean absolute change of the backbone
       features from the previous frame, relative to their mean absolute
       value, exceeds this. None never resets. Default: None.
+    - ``backbone_interval`` (int): Run the backbone on every N-th frame only
+      (the first after a reset, then every N-th); the frames in between run
+      their recurrent steps on the last computed features, so they cost only
+      the steps. Scene cuts are detected on the frames that run the
+      backbone. Default: 1 (every frame).
 
     Frames go through the config's ``test_pipeline`` (without
     ``LoadAnnotations``) and the model's data preprocessor, as in
@@ -65,6 +76,12 @@ class RecurrentVideoInferencer:
         checkpoint (str, optional): Checkpoint to load into a model built
             from a config. Default: None.
         device (str): Device of a model built from a config. Default: 'cpu'.
+        time_budget_ms (float, optional): Milliseconds for each frame's
+            backbone and steps: of the ``steps_per_frame`` steps, those run
+            while the next fits in what is left (at least one; see
+            :class:`TimeBudget`, timed by the model's ``clock``);
+            :attr:`steps_used` says how many ran. None runs them all.
+            Default: None.
         **video_cfg: Overrides of the config's ``video_cfg``.
 
     Example:
@@ -77,15 +94,20 @@ class RecurrentVideoInferencer:
                  model: Union[str, Config, BaseSegmentor],
                  checkpoint: Optional[str] = None,
                  device: str = 'cpu',
+                 time_budget_ms: Optional[float] = None,
                  **video_cfg) -> None:
         if not isinstance(model, BaseSegmentor):
             model = init_model(model, checkpoint, device)
         self.model = model
         self.head = model.decode_head
+        self.time_budget_ms = None if time_budget_ms is None else \
+            check_time_budget(time_budget_ms, 'time_budget_ms')
+        self.steps_used = 0  # recurrent steps run on the last frame
         options = self._options(model.cfg, video_cfg)
         self.steps_per_frame = options['steps_per_frame']
         self.canvas_decay = options['canvas_decay']
         self.scene_cut_threshold = options['scene_cut_threshold']
+        self.backbone_interval = options['backbone_interval']
         self.pipeline = self._frame_pipeline(model.cfg)
         self.reset()
 
@@ -103,6 +125,11 @@ class RecurrentVideoInferencer:
         if options['steps_per_frame'] < 1:
             raise ValueError('video_cfg.steps_per_frame must be at least 1, '
                              f"got {options['steps_per_frame']}")
+        if (not isinstance(options['backbone_interval'], int)
+                or options['backbone_interval'] < 1):
+            raise ValueError(
+                'video_cfg.backbone_interval must be an integer of at least '
+                f"1, got {options['backbone_interval']!r}")
         if not 0 <= options['canvas_decay'] <= 1:
             raise ValueError('video_cfg.canvas_decay must be in [0, 1], got '
                              f"{options['canvas_decay']}")
@@ -120,10 +147,20 @@ class RecurrentVideoInferencer:
         transforms[0]['type'] = 'LoadImageFromNDArray'
         return Compose(transforms)
 
-    def reset(self) -> None:
-        """Forgets the past frames: zero LSTM states, empty canvas."""
+    def reset(self, backbone_phase: int = 0) -> None:
+        """Forgets the past frames: zero LSTM states, empty canvas.
+
+        Args:
+            backbone_phase (int): With ``backbone_interval`` N, the backbone
+                runs on the first frame after the reset and on every frame
+                ``i`` with ``(i - backbone_phase) % N == 0`` (frames counted
+                from 0 at the reset). Default: 0.
+        """
         self.state: Optional[RecurrentState] = None
         self._previous_features: Optional[Tensor] = None
+        self._previous_input_shape: Optional[torch.Size] = None
+        self._frame_index = 0
+        self._backbone_phase = backbone_phase
 
     @torch.no_grad()
     def __call__(self, frame: Frame) -> VideoFramePrediction:
@@ -134,7 +171,13 @@ class RecurrentVideoInferencer:
                 reads it, or the path of an image file.
         """
         inputs, data_sample = self.preprocess(frame)
-        canvas, state_reset = self.advance(self.extract_features(inputs))
+        budget = self._frame_budget(inputs.device)
+        features = None
+        if (self.needs_backbone()
+                or inputs.shape[-2:] != self._previous_input_shape):
+            features = self.extract_features(inputs)
+            self._previous_input_shape = inputs.shape[-2:]
+        canvas, state_reset = self.advance(features, budget)
         return VideoFramePrediction(
             self.labels(canvas, data_sample), canvas[0], state_reset)
 
@@ -156,32 +199,65 @@ class RecurrentVideoInferencer:
         reads, of preprocessed inputs (N, 3, H, W)."""
         return self.head._transform_inputs(self.model.extract_feat(inputs))
 
-    def advance(self, features: Tensor) -> Tuple[Tensor, bool]:
+    def needs_backbone(self) -> bool:
+        """Whether the next frame is one on which the backbone runs (see
+        ``backbone_interval`` and :meth:`reset`)."""
+        return (self._frame_index == 0 or
+                (self._frame_index - self._backbone_phase) %
+                self.backbone_interval == 0)
+
+    def _frame_budget(self, device: torch.device) -> Optional[TimeBudget]:
+        """The time budget of a frame starting now, or None without
+        ``time_budget_ms``."""
+        if self.time_budget_ms is None:
+            return None
+        return TimeBudget(self.time_budget_ms, device,
+                          getattr(self.model, 'clock', device_time_ms))
+
+    def advance(self,
+                features: Optional[Tensor],
+                budget: Optional[TimeBudget] = None) -> Tuple[Tensor, bool]:
         """Runs ``steps_per_frame`` steps on the next frame's features from
         the carried state, and carries the new state.
 
         Args:
-            features (Tensor): The frame's features (N, C, h, w), N videos at
-                once.
+            features (Tensor, optional): The frame's features (N, C, h, w),
+                N videos at once; None runs the steps on the last features
+                given (a frame on which the backbone does not run).
+            budget (TimeBudget, optional): Stops before ``steps_per_frame``
+                steps when the next does not fit (at least one runs); None
+                runs them all.
 
         Returns:
             tuple[Tensor, bool]: The canvas (N, num_classes, h, w) after the
             last step, and whether the state was reset first.
         """
+        if features is None:
+            if self._previous_features is None:
+                raise ValueError(
+                    'advance(None) reuses the last features, but no frame '
+                    'has given features since the reset')
+            return self._steps(self._previous_features, budget), False
         state_reset = self.state is None or self._is_scene_cut(features)
         if state_reset:
-            self.reset()
+            if self.state is not None:
+                self.reset()
         elif features.shape != self._previous_features.shape:
             raise ValueError(
                 f'the features of this frame are {tuple(features.shape)} but '
                 'those of the previous frame were '
                 f'{tuple(self._previous_features.shape)}: the frames of a '
                 'video must have one size; call reset() to start a new video')
-        canvases, self.state = self.head.run_steps(features,
-                                                   self.steps_per_frame,
-                                                   self._carried_state())
         self._previous_features = features
-        return canvases[-1], state_reset
+        return self._steps(features, budget), state_reset
+
+    def _steps(self, features: Tensor, budget: Optional[TimeBudget]) -> Tensor:
+        states, self.steps_used = take_steps(
+            self.head.iter_steps(features, self._carried_state()),
+            self.steps_per_frame, budget)
+        self.state = states[-1]
+        self._frame_index += 1
+        return self.state.canvas
 
     def _is_scene_cut(self, features: Tensor) -> bool:
         if (self.scene_cut_threshold is None
@@ -202,12 +278,7 @@ class RecurrentVideoInferencer:
     def _carried_state(self) -> Optional[RecurrentState]:
         if self.state is None:
             return None
-        canvas = self.state.canvas
-        if self.canvas_decay == 0:
-            canvas = None
-        elif self.canvas_decay != 1:
-            canvas = self.canvas_decay * canvas
-        return RecurrentState(self.state.lstm, canvas)
+        return decay_canvas(self.state, self.canvas_decay)
 
     def labels(self, canvas: Tensor, data_sample: SegDataSample) -> Tensor:
         """The (H, W) labels at the frame's original size of one frame's

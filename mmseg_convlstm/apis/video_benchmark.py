@@ -16,25 +16,30 @@ from mmseg.apis import init_model
 from mmseg.evaluation import IoUMetric
 from mmseg.models import BaseSegmentor
 from mmseg.structures import SegDataSample
+from ..evaluation.deterministic_iou_metric import count_areas
 from ..models.convlstm_canvas_head import ConvLSTMCanvasHead
 from .recurrent_video_inferencer import RecurrentVideoInferencer
-from .video_macs import feature_macs, recurrent_step_macs
+from .video_macs import (average_frame_macs, feature_macs,
+                         recurrent_step_macs)
 
 VIDEO_DATALOADER_KEY = 'video_test_dataloader'
-Setting = Tuple[str, int, int]
-"""(mode, context frames K, steps per frame). Mode 'video' streams the
-annotated frame and the K frames before it, carrying the state; 'static' is
-a cold start on the annotated frame alone (K = 0)."""
+Setting = Tuple[str, int, int, int]
+"""(mode, context frames K, steps per frame, backbone interval N). Mode
+'video' streams the annotated frame and the K frames before it, carrying the
+state, with the backbone on every N-th frame; 'static' is a cold start on
+the annotated frame alone (K = 0, N = 1)."""
 
 
 def video_settings(context_frames: Sequence[int],
                    steps_per_frame: Sequence[int],
-                   static_steps: int) -> List[Setting]:
+                   static_steps: int,
+                   backbone_intervals: Sequence[int] = (1, )) -> List[Setting]:
     """The static baseline after 1..``static_steps`` steps, then the video
-    grid of ``context_frames`` x ``steps_per_frame``."""
-    static = [('static', 0, steps) for steps in range(1, static_steps + 1)]
-    return static + [('video', k, s) for k in context_frames
-                     for s in steps_per_frame]
+    grid of ``context_frames`` x ``steps_per_frame`` x
+    ``backbone_intervals``."""
+    static = [('static', 0, steps, 1) for steps in range(1, static_steps + 1)]
+    return static + [('video', k, s, n) for k in context_frames
+                     for s in steps_per_frame for n in backbone_intervals]
 
 
 @torch.no_grad()
@@ -48,19 +53,23 @@ def evaluate_video_settings(model: BaseSegmentor, dataloader: DataLoader,
     frames through a :class:`RecurrentVideoInferencer` with s steps per frame
     (its other options from the config's ``video_cfg``); each static setting
     reads the canvas after s steps from zeros on the annotated frame.
+    With a backbone interval N > 1, the annotated frame of a video setting
+    is evaluated once for every number p < N of frames since the last
+    backbone run (p <= K), so that the mIoU is that of a frame anywhere in
+    the video.
 
     Returns:
         list[dict]: One row per setting: ``mode``, ``context_frames``,
-        ``steps_per_frame``, ``total_steps`` (steps behind the annotated
-        frame's canvas), ``mIoU``, ``mAcc``, ``aAcc`` (percent) and
+        ``steps_per_frame``, ``backbone_interval``, ``total_steps`` (steps
+        behind the annotated frame's canvas), ``mIoU``, ``mAcc``, ``aAcc``
+        (percent) and
         ``input_shape`` (H, W of the network input).
     """
     _check_context_frames(dataloader.dataset, settings)
     inferencer = RecurrentVideoInferencer(model)
-    streams = {
-        steps: RecurrentVideoInferencer(model, steps_per_frame=steps)
-        for mode, _, steps in settings if mode == 'video'
-    }
+    streams = {(steps, interval): RecurrentVideoInferencer(
+        model, steps_per_frame=steps, backbone_interval=interval)
+               for mode, _, steps, interval in settings if mode == 'video'}
     num_classes = len(dataloader.dataset.metainfo['classes'])
     areas: Dict[Setting, list] = {setting: [] for setting in settings}
     input_shape = None
@@ -72,18 +81,19 @@ def evaluate_video_settings(model: BaseSegmentor, dataloader: DataLoader,
             canvases = _annotated_frame_canvases(
                 inferencer.head, streams, inferencer.extract_features(inputs),
                 settings)
-            for setting, canvas in canvases.items():
-                labels = inferencer.labels(canvas, data_sample)
-                areas[setting].append(
-                    IoUMetric.intersect_and_union(
-                        labels, data_sample.gt_sem_seg.data[0].to(labels),
-                        num_classes, dataloader.dataset.ignore_index))
+            for setting, setting_canvases in canvases.items():
+                for canvas in setting_canvases:
+                    labels = inferencer.labels(canvas, data_sample)
+                    areas[setting].append(
+                        count_areas(
+                            labels, data_sample.gt_sem_seg.data[0].to(labels),
+                            num_classes, dataloader.dataset.ignore_index))
             progress.update()
     return [_row(setting, areas[setting], input_shape) for setting in settings]
 
 
 def _check_context_frames(dataset, settings: Sequence[Setting]) -> None:
-    needed = max(k for _, k, _ in settings)
+    needed = max(k for _, k, _, _ in settings)
     available = getattr(dataset, 'context_frames', 0)
     if available < needed:
         raise ValueError(
@@ -102,39 +112,54 @@ def _preprocess_clip(model: BaseSegmentor, clip: Tensor,
 
 
 def _annotated_frame_canvases(
-        head: ConvLSTMCanvasHead, streams: Dict[int, RecurrentVideoInferencer],
+        head: ConvLSTMCanvasHead,
+        streams: Dict[Tuple[int, int], RecurrentVideoInferencer],
         features: Tensor,
-        settings: Sequence[Setting]) -> Dict[Setting, Tensor]:
-    """The canvas of the annotated frame (the last of ``features``) in
-    every setting."""
-    static_steps = max((s for mode, _, s in settings if mode == 'static'),
+        settings: Sequence[Setting]) -> Dict[Setting, List[Tensor]]:
+    """The canvases of the annotated frame (the last of ``features``) in
+    every setting: one per backbone phase (see
+    :func:`evaluate_video_settings`)."""
+    static_steps = max((s for mode, _, s, _ in settings if mode == 'static'),
                        default=0)
     static_canvases = (
         head.run_steps(features[-1:], static_steps)[0] if static_steps else [])
     canvases = {}
-    for mode, context_frames, steps in settings:
-        canvases[(mode, context_frames, steps)] = (
-            static_canvases[steps - 1] if mode == 'static' else _stream(
-                streams[steps], features[len(features) - context_frames - 1:]))
+    for mode, context_frames, steps, interval in settings:
+        if mode == 'static':
+            canvases[(mode, context_frames, steps, interval)] = [
+                static_canvases[steps - 1]
+            ]
+            continue
+        clip = features[len(features) - context_frames - 1:]
+        canvases[(mode, context_frames, steps, interval)] = [
+            _stream(streams[(steps, interval)], clip,
+                    (context_frames - since_backbone) % interval)
+            for since_backbone in range(min(interval, context_frames + 1))
+        ]
     return canvases
 
 
-def _stream(inferencer: RecurrentVideoInferencer, features: Tensor) -> Tensor:
-    """The canvas after streaming the frames' features from a reset."""
-    inferencer.reset()
+def _stream(inferencer: RecurrentVideoInferencer, features: Tensor,
+            backbone_phase: int) -> Tensor:
+    """The canvas after streaming the frames' features from a reset; the
+    frames on which the inferencer's backbone does not run reuse the last
+    features."""
+    inferencer.reset(backbone_phase)
     for frame_features in features.split(1):
-        canvas, _ = inferencer.advance(frame_features)
+        canvas, _ = inferencer.advance(
+            frame_features if inferencer.needs_backbone() else None)
     return canvas
 
 
 def _row(setting: Setting, areas: list, input_shape: Tuple[int, int]) -> dict:
-    mode, context_frames, steps = setting
+    mode, context_frames, steps, interval = setting
     totals = [sum(area) for area in zip(*areas)]
     metrics = IoUMetric.total_area_to_metrics(*totals, ['mIoU'])
     return dict(
         mode=mode,
         context_frames=context_frames,
         steps_per_frame=steps,
+        backbone_interval=interval,
         total_steps=(context_frames + 1) * steps,
         mIoU=_percent(metrics['IoU']),
         mAcc=_percent(metrics['Acc']),
@@ -147,7 +172,8 @@ def _percent(values) -> float:
 
 
 def add_frame_macs(model: BaseSegmentor, rows: List[dict]) -> None:
-    """Adds ``gmacs_per_frame`` to every row: the backbone plus the
+    """Adds ``gmacs_per_frame`` to every row: the backbone (divided by the
+    row's ``backbone_interval``: its average over a video) plus the
     recurrent steps of one frame, from the carried state for video rows and
     from zeros for static rows (multiply-accumulates, see
     :mod:`.video_macs`)."""
@@ -158,22 +184,29 @@ def add_frame_macs(model: BaseSegmentor, rows: List[dict]) -> None:
             features,
             row['steps_per_frame'],
             carried_state=row['mode'] == 'video')
-        row['gmacs_per_frame'] = round((backbone + steps) / 1e9, 4)
+        row['gmacs_per_frame'] = round(
+            average_frame_macs(backbone, steps, row['backbone_interval']) /
+            1e9, 4)
 
 
-def frame_macs_rows(model: BaseSegmentor, input_shape: Tuple[int, int],
+def frame_macs_rows(model: BaseSegmentor,
+                    input_shape: Tuple[int, int],
                     steps_per_frame: Sequence[int],
-                    static_steps: int) -> List[dict]:
+                    static_steps: int,
+                    backbone_intervals: Sequence[int] = (1, )) -> List[dict]:
     """GMACs per frame of the static baseline after 1..``static_steps``
-    steps and of streaming with each of ``steps_per_frame``, on inputs of
-    ``input_shape``; no data needed (see :func:`add_frame_macs`)."""
+    steps and of streaming with each of ``steps_per_frame`` and
+    ``backbone_intervals``, on inputs of ``input_shape``; no data needed
+    (see :func:`add_frame_macs`)."""
     rows = [
         dict(
             mode=mode,
             context_frames=context_frames,
             steps_per_frame=steps,
-            input_shape=list(input_shape)) for mode, context_frames, steps in
-        video_settings([1], steps_per_frame, static_steps)
+            backbone_interval=interval,
+            input_shape=list(input_shape))
+        for mode, context_frames, steps, interval in video_settings(
+            [1], steps_per_frame, static_steps, backbone_intervals)
     ]
     add_frame_macs(model, rows)
     return rows
@@ -184,7 +217,9 @@ def run_video_benchmark(cfg: Config,
                         context_frames: Sequence[int],
                         steps_per_frame: Sequence[int],
                         static_steps: Optional[int] = None,
-                        device: str = 'cpu') -> List[dict]:
+                        device: str = 'cpu',
+                        backbone_intervals: Sequence[int] = (1, )
+                        ) -> List[dict]:
     """Evaluates a checkpoint on the clips of the config's
     ``video_test_dataloader`` in every setting (see :func:`video_settings`)
     and counts the MACs per frame of each.
@@ -199,6 +234,8 @@ def run_video_benchmark(cfg: Config,
         static_steps (int, optional): The static baseline is read after
             1..``static_steps`` steps. Default: the model's inference steps.
         device (str): Device to run on. Default: 'cpu'.
+        backbone_intervals (Sequence[int]): Backbone intervals N of the
+            video grid (``video_cfg.backbone_interval``). Default: (1, ).
 
     Returns:
         list[dict]: The rows of :func:`evaluate_video_settings` with
@@ -213,6 +250,7 @@ def run_video_benchmark(cfg: Config,
     static_steps = static_steps or model.inference_steps
     rows = evaluate_video_settings(
         model, Runner.build_dataloader(loader_cfg),
-        video_settings(context_frames, steps_per_frame, static_steps))
+        video_settings(context_frames, steps_per_frame, static_steps,
+                       backbone_intervals))
     add_frame_macs(model, rows)
     return rows

@@ -77,3 +77,15 @@ def recurrent_step_macs(head: ConvLSTMCanvasHead, features: Tensor,
 
 def _device(model: nn.Module) -> torch.device:
     return next(model.parameters()).device
+
+
+def average_frame_macs(backbone_macs: int,
+                       step_macs: int,
+                       backbone_interval: int = 1) -> float:
+    """MACs per frame, averaged over a long video, when the backbone runs on
+    every ``backbone_interval``-th frame only and the recurrent steps
+    (``step_macs`` per frame) on every frame."""
+    if backbone_interval < 1:
+        raise ValueError('video_cfg.backbone_interval must be at least 1, '
+                         f'got {backbone_interval}')
+    return backbone_macs / backbone_interval + step_macs

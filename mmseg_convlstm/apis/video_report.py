@@ -14,10 +14,11 @@ MACS_NOTE = ('GMACs per frame: multiply-accumulates of the backbone and the '
              "recurrent steps of one frame, counted by MMEngine's "
              'FlopAnalyzer (which calls them "flops"); element-wise '
              'operations are not counted. Video rows step from the state the '
-             'previous frame left, static rows from zeros.')
+             'previous frame left, static rows from zeros. With the backbone '
+             'on every N-th frame, its MACs count 1/N per frame.')
 COLUMNS = ('setting', 'context frames K', 'steps per frame',
-           'steps behind the prediction', 'GMACs per frame', 'mIoU', 'mAcc',
-           'aAcc')
+           'backbone every N frames', 'steps behind the prediction',
+           'GMACs per frame', 'mIoU', 'mAcc', 'aAcc')
 
 
 def setting_name(row: dict) -> str:
@@ -34,7 +35,8 @@ def markdown_table(rows: List[dict]) -> str:
     ]
     for row in rows:
         cells = (setting_name(row), row['context_frames'],
-                 row['steps_per_frame'], row['total_steps'],
+                 row['steps_per_frame'], row['backbone_interval'],
+                 row['total_steps'],
                  f"{row['gmacs_per_frame']:.3f}", f"{row['mIoU']:.2f}",
                  f"{row['mAcc']:.2f}", f"{row['aAcc']:.2f}")
         lines.append('| ' + ' | '.join(map(str, cells)) + ' |')
@@ -44,11 +46,12 @@ def markdown_table(rows: List[dict]) -> str:
 def macs_table(rows: List[dict]) -> str:
     """GMACs per frame of each mode and number of steps, as Markdown."""
     lines = [
-        '| setting | steps per frame | GMACs per frame |',
-        '| --- | --- | --- |'
+        '| setting | steps per frame | backbone every N frames | '
+        'GMACs per frame |', '| --- | --- | --- | --- |'
     ]
     for row in rows:
         lines.append(f"| {setting_name(row)} | {row['steps_per_frame']} | "
+                     f"{row['backbone_interval']} | "
                      f"{row['gmacs_per_frame']:.2f} |")
     return '\n'.join(lines) + '\n'
 
@@ -67,14 +70,17 @@ def plot_video_results(rows: List[dict], path: str) -> None:
     for row in (row for row in rows if row['mode'] == 'video'):
         axes.scatter(row['gmacs_per_frame'], row['mIoU'], zorder=3)
         axes.annotate(
-            f"K={row['context_frames']}, s={row['steps_per_frame']}",
+            f"K={row['context_frames']}, s={row['steps_per_frame']}, "
+            f"N={row['backbone_interval']}",
             (row['gmacs_per_frame'], row['mIoU']),
             textcoords='offset points',
             xytext=(4, 4),
             fontsize=8)
     axes.set_xlabel('GMACs per frame')
     axes.set_ylabel('mIoU of the annotated frames (%)')
-    axes.set_title('Carried state (K context frames, s steps per frame)')
+    axes.set_title('Carried state (K context frames, s steps per frame, '
+                   'backbone every N frames)',
+                   fontsize=9)
     axes.grid(alpha=0.3)
     axes.legend(loc='lower right', fontsize=8)
     figure.tight_layout()

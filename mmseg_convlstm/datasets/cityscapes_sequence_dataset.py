@@ -24,7 +24,11 @@ class CityscapesSequenceDataset(CityscapesDataset):
             Default: 4.
         data_prefix (dict): ``img_path`` and ``seg_map_path`` as for
             :class:`CityscapesDataset`, and ``sequence_path``: the split's
-            folder of ``leftImg8bit_sequence``.
+            folder of ``leftImg8bit_sequence``. Optionally
+            ``sequence_seg_map_path``: a folder of labels of every frame in
+            the same layout (the generated sequences' ``gtFine_sequence``;
+            Cityscapes has none), which gives each sample
+            ``clip_seg_map_paths`` for :class:`LoadClipAnnotations`.
         **kwargs: Arguments of :class:`CityscapesDataset`.
 
     Raises:
@@ -52,10 +56,16 @@ class CityscapesSequenceDataset(CityscapesDataset):
         """The annotated frames, each with its ``clip_paths``."""
         data_list = super().load_data_list()
         for data_info in data_list:
-            data_info['clip_paths'] = self._clip_paths(data_info['img_path'])
+            data_info['clip_paths'] = self._clip_paths(
+                data_info['img_path'], 'sequence_path', self.img_suffix)
+            if 'sequence_seg_map_path' in self.data_prefix:
+                data_info['clip_seg_map_paths'] = self._clip_paths(
+                    data_info['img_path'], 'sequence_seg_map_path',
+                    self.seg_map_suffix)
         return data_list
 
-    def _clip_paths(self, img_path: str) -> List[str]:
+    def _clip_paths(self, img_path: str, folder_key: str,
+                    suffix: str) -> List[str]:
         folder, name = osp.split(
             osp.relpath(img_path, self.data_prefix['img_path']))
         prefix, _, frame = name[:-len(self.img_suffix)].rpartition('_')
@@ -66,8 +76,8 @@ class CityscapesSequenceDataset(CityscapesDataset):
         annotated = int(frame)
         paths = []
         for index in range(annotated - self.context_frames, annotated + 1):
-            path = osp.join(self.data_prefix['sequence_path'], folder,
-                            f'{prefix}_{index:06d}{self.img_suffix}')
+            path = osp.join(self.data_prefix[folder_key], folder,
+                            f'{prefix}_{index:06d}{suffix}')
             if not fileio.exists(path, backend_args=self.backend_args):
                 raise FileNotFoundError(
                     f'frame {path} does not exist: the clip of {img_path} '

@@ -3,8 +3,14 @@
 gtFine ``*_labelTrainIds.png``, leftImg8bit_sequence).
 
 Scenes are textured shapes on a textured background; each class has its own
-shape, texture and colour, so a small network can learn them in minutes. The
-shapes move with constant velocity, so consecutive frames form a video.
+shape, texture and colour, so a small network can learn them in minutes.
+
+The Cityscapes sequences behave like video: every sequence is one scene whose
+background persists while the camera pans slowly across it, whose objects
+move with constant velocity (their textures moving with them), and whose
+frames differ only by that motion and a little sensor noise. Consecutive
+sequences are different scenes (another background, tint, pan and objects),
+so streaming them back to back has real scene cuts.
 """
 import os
 import os.path as osp
@@ -22,6 +28,12 @@ CITYSCAPES_BACKGROUND_CLASS = 0  # road
 CITYSCAPES_SHAPE_CLASSES = (18, 13, 11)  # bicycle, car, person
 SHAPE_KINDS = ('wheels', 'box', 'ellipse')
 SHAPE_COLOURS = ((200, 60, 40), (40, 90, 210), (230, 200, 50))
+FILE_SUFFIXES = {
+    'leftImg8bit': '_leftImg8bit.png',
+    'gtFine': '_gtFine_labelTrainIds.png',
+    'leftImg8bit_sequence': '_leftImg8bit.png',
+    'gtFine_sequence': '_gtFine_labelTrainIds.png'
+}
 
 
 @dataclass
@@ -53,12 +65,24 @@ def random_shapes(rng: np.random.Generator, labels: Sequence[int],
     return shapes
 
 
-def _shape_mask(shape: MovingShape, frame: int, height: int,
-                width: int) -> np.ndarray:
+def _shape_centre(shape: MovingShape, frame: int, height: int, width: int,
+                  camera_shift: Tuple[float, float]) -> Tuple[float, float]:
+    """The shape's centre (row, column) in pixels at ``frame`` in an image
+    whose view has moved by ``camera_shift`` pixels."""
+    return ((shape.centre[0] + frame * shape.velocity[0]) * height -
+            camera_shift[0],
+            (shape.centre[1] + frame * shape.velocity[1]) * width -
+            camera_shift[1])
+
+
+def _shape_mask(shape: MovingShape,
+                frame: int,
+                height: int,
+                width: int,
+                camera_shift: Tuple[float, float] = (0., 0.)) -> np.ndarray:
     rows, cols = np.mgrid[0:height, 0:width].astype(np.float32)
     scale = min(height, width)
-    cy = (shape.centre[0] + frame * shape.velocity[0]) * height
-    cx = (shape.centre[1] + frame * shape.velocity[1]) * width
+    cy, cx = _shape_centre(shape, frame, height, width, camera_shift)
     radius = shape.size * scale
     dy, dx = rows - cy, cols - cx
     if shape.kind == 'box':
@@ -74,9 +98,14 @@ def _shape_mask(shape: MovingShape, frame: int, height: int,
     return mask
 
 
-def _texture(kind: str, height: int, width: int) -> np.ndarray:
-    """A per-kind pattern in [0.6, 1] that modulates the shape's colour."""
+def _texture(kind: str,
+             height: int,
+             width: int,
+             origin: Tuple[int, int] = (0, 0)) -> np.ndarray:
+    """A per-kind pattern in [0.6, 1] that modulates the shape's colour,
+    anchored at pixel ``origin`` (so that it moves with the shape)."""
     rows, cols = np.mgrid[0:height, 0:width]
+    rows, cols = rows - origin[0], cols - origin[1]
     if kind == 'box':
         pattern = ((rows // 4 + cols // 4) % 2).astype(np.float32)
     elif kind == 'ellipse':
@@ -86,11 +115,16 @@ def _texture(kind: str, height: int, width: int) -> np.ndarray:
     return 0.6 + 0.4 * pattern
 
 
-def _background(rng: np.random.Generator, height: int,
-                width: int) -> np.ndarray:
-    """Smooth coloured noise: a random low-resolution field upsampled."""
-    coarse = rng.uniform(60, 160, size=(max(2, height // 16),
-                                        max(2, width // 16), 3))
+def _background(rng: np.random.Generator,
+                height: int,
+                width: int,
+                darkest: float = 60) -> np.ndarray:
+    """Smooth coloured noise: a random low-resolution field upsampled, its
+    values in [``darkest``, ``darkest`` + 100] before the fine noise."""
+    coarse = rng.uniform(
+        darkest,
+        darkest + 100,
+        size=(max(2, height // 16), max(2, width // 16), 3))
     field = Image.fromarray(coarse.astype(np.uint8)).resize((width, height),
                                                             Image.BICUBIC)
     fine = rng.normal(0, 12, size=(height, width, 3))
@@ -112,15 +146,97 @@ def render_frame(rng: np.random.Generator,
     """
     image = _background(rng, height, width)
     labels = np.full((height, width), background_label, np.uint8)
+    _draw_shapes(rng, image, labels, shapes, frame, boundary=boundary)
+    return np.clip(image, 0, 255).astype(np.uint8), labels
+
+
+def _draw_shapes(rng: np.random.Generator,
+                 image: np.ndarray,
+                 labels: np.ndarray,
+                 shapes: Sequence[MovingShape],
+                 frame: int,
+                 camera_shift: Optional[Tuple[float, float]] = None,
+                 boundary: int = 0) -> None:
+    """Paints the shapes at ``frame`` into ``image`` and ``labels``. With a
+    ``camera_shift`` (video), the textures move with the shapes; without
+    (still images), they are anchored at the image's corner."""
+    height, width = labels.shape
     for shape in shapes:
-        mask = _shape_mask(shape, frame, height, width)
+        mask = _shape_mask(shape, frame, height, width, camera_shift
+                           or (0., 0.))
+        origin = (0, 0)
+        if camera_shift is not None:
+            cy, cx = _shape_centre(shape, frame, height, width, camera_shift)
+            origin = (int(round(cy)), int(round(cx)))
         colour = np.asarray(shape.colour, np.float32)
-        shaded = colour * _texture(shape.kind, height, width)[..., None]
+        texture = _texture(shape.kind, height, width, origin)
+        shaded = colour * texture[..., None]
         image[mask] = shaded[mask] + rng.normal(0, 8, size=(mask.sum(), 3))
         labels[mask] = shape.label
         if boundary:
             labels[_ring(mask, boundary)] = IGNORE_INDEX
+
+
+@dataclass
+class Scene:
+    """One video sequence: a background larger than the frame that the
+    camera pans across, and the objects moving in front of it.
+
+    Frame ``t`` (0 for the last frame, negative before) shows the background
+    ``margin + t * pan`` pixels from its top-left corner; the objects' own
+    motion adds to the apparent motion that the pan gives them."""
+    background: np.ndarray
+    margin: int
+    pan: Tuple[float, float]
+    shapes: List[MovingShape]
+
+
+def random_scene(rng: np.random.Generator, labels: Sequence[int],
+                 num_shapes: int, image_size: Tuple[int, int],
+                 num_frames: int) -> Scene:
+    """A scene of ``num_frames`` frames of ``image_size`` (H, W): its own
+    background tint, a slow pan (up to 1.5 pixels per frame horizontally,
+    0.3 vertically) and ``num_shapes`` objects of classes in ``labels``."""
+    pan = (float(rng.uniform(-0.3, 0.3)), float(rng.uniform(-1.5, 1.5)))
+    margin = int(np.ceil(1.5 * max(num_frames - 1, 0))) + 2
+    height, width = image_size
+    background = _background(
+        rng,
+        height + 2 * margin,
+        width + 2 * margin,
+        darkest=float(rng.uniform(30, 90)))
+    return Scene(background, margin, pan,
+                 random_shapes(rng, labels, num_shapes))
+
+
+def render_scene_frame(rng: np.random.Generator,
+                       scene: Scene,
+                       frame: int,
+                       image_size: Tuple[int, int],
+                       background_label: int = 0,
+                       noise: float = 3.0) -> Tuple[np.ndarray, np.ndarray]:
+    """Image (H, W, 3 uint8 RGB) and labels (H, W uint8) of ``scene`` at
+    ``frame`` (0 for the last frame, negative before), with Gaussian sensor
+    noise of standard deviation ``noise``."""
+    height, width = image_size
+    camera_shift = (frame * scene.pan[0], frame * scene.pan[1])
+    image = _crop(scene.background, scene.margin + camera_shift[0],
+                  scene.margin + camera_shift[1], height, width)
+    image += rng.normal(0, noise, size=image.shape)
+    labels = np.full((height, width), background_label, np.uint8)
+    _draw_shapes(rng, image, labels, scene.shapes, frame, camera_shift)
     return np.clip(image, 0, 255).astype(np.uint8), labels
+
+
+def _crop(image: np.ndarray, top: float, left: float, height: int,
+          width: int) -> np.ndarray:
+    """The (height, width) window of ``image`` at a sub-pixel position,
+    bilinearly interpolated (so that a slow pan moves smoothly)."""
+    row, col = int(np.floor(top)), int(np.floor(left))
+    fy, fx = top - row, left - col
+    window = image[row:row + height + 1, col:col + width + 1]
+    rows = (1 - fy) * window[:-1] + fy * window[1:]
+    return (1 - fx) * rows[:, :-1] + fx * rows[:, 1:]
 
 
 def _ring(mask: np.ndarray, width: int) -> np.ndarray:
@@ -220,45 +336,50 @@ def make_cityscapes_tree(root: str,
     ``splits[split]`` annotated frames each. With ``sequence_length`` > 0,
     also ``leftImg8bit_sequence/{split}/{city}/{stem}_leftImg8bit.png`` for
     frames ``annotated_frame - sequence_length + 1 .. annotated_frame`` of
-    every sequence, its objects moving between frames; the annotated frame is
-    the last of them, as in Cityscapes (frame 19 of each 30-frame snippet).
+    every sequence (the annotated frame is the last of them, as in
+    Cityscapes: frame 19 of each 30-frame snippet), and, which Cityscapes
+    does not have, the labels of every one of those frames in
+    ``gtFine_sequence/{split}/{city}/{stem}_gtFine_labelTrainIds.png``.
+
+    Every sequence is one :class:`Scene`: a persistent background panned by
+    the camera, objects moving with constant velocity, sensor noise.
 
     Returns:
         str: ``root`` (a config's ``data_root``).
     """
     splits = splits or dict(train=8, val=4)
     rng = np.random.default_rng(seed)
-    height, width = image_size
-    first_frame = annotated_frame - sequence_length + 1
+    frames = range(
+        min(annotated_frame - sequence_length + 1, annotated_frame),
+        annotated_frame + 1)
     for split, count in splits.items():
         folders = {
             name: osp.join(root, name, split, city)
-            for name in ('leftImg8bit', 'gtFine', 'leftImg8bit_sequence')
+            for name in ('leftImg8bit', 'gtFine', 'leftImg8bit_sequence',
+                         'gtFine_sequence')
         }
         for folder in folders.values():
             os.makedirs(folder, exist_ok=True)
         for sequence in range(count):
-            shapes = random_shapes(rng, CITYSCAPES_SHAPE_CLASSES, num_shapes)
-            frames = range(min(first_frame, annotated_frame),
-                           annotated_frame + 1)
+            scene = random_scene(rng, CITYSCAPES_SHAPE_CLASSES, num_shapes,
+                                 image_size, len(frames))
             for frame in frames:
-                image, labels = render_frame(
+                image, labels = render_scene_frame(
                     rng,
-                    shapes,
+                    scene,
                     frame - annotated_frame,
-                    height,
-                    width,
+                    image_size,
                     background_label=CITYSCAPES_BACKGROUND_CLASS)
                 stem = cityscapes_stem(city, sequence, frame)
-                if sequence_length > 0:
-                    Image.fromarray(image).save(
-                        osp.join(folders['leftImg8bit_sequence'],
-                                 f'{stem}_leftImg8bit.png'))
+                targets = []
                 if frame == annotated_frame:
-                    Image.fromarray(image).save(
-                        osp.join(folders['leftImg8bit'],
-                                 f'{stem}_leftImg8bit.png'))
-                    Image.fromarray(labels).save(
-                        osp.join(folders['gtFine'],
-                                 f'{stem}_gtFine_labelTrainIds.png'))
+                    targets += [('leftImg8bit', image),
+                                ('gtFine', labels)]
+                if sequence_length > 0:
+                    targets += [('leftImg8bit_sequence', image),
+                                ('gtFine_sequence', labels)]
+                for folder, array in targets:
+                    Image.fromarray(array).save(
+                        osp.join(folders[folder],
+                                 stem + FILE_SUFFIXES[folder]))
     return root

@@ -4,8 +4,11 @@ from .class_count_check_hook import ClassCountCheckHook
 from .crop_size_check_hook import CropSizeCheckHook
 from .guarded_runner import (GuardedRunner, checkpoint_candidates,
                              newest_loadable_checkpoint)
+from .launch_check import check_launch
 from .non_finite_loss_optim_wrapper import (NonFiniteLossError,
                                             NonFiniteLossOptimWrapper)
+from .preemption_hook import (PREEMPTION_EXIT_CODE, PreemptionHook,
+                              shield_workers)
 from .safe_checkpoint import (UnreadableCheckpointError, UnsafeCheckpointError,
                               load_checkpoint_safely,
                               register_safe_local_loader,
@@ -20,5 +23,6 @@ __all__ = [
     'ClassCountCheckHook', 'SafeCheckpointHook', 'UnreadableCheckpointError',
     'UnsafeCheckpointError', 'load_checkpoint_safely',
     'register_safe_local_loader', 'restore_history_buffers', 'to_plain_data',
-    'StepGridHook'
+    'StepGridHook', 'PREEMPTION_EXIT_CODE', 'PreemptionHook',
+    'check_launch', 'shield_workers'
 ]

@@ -11,10 +11,14 @@ from torch.utils.data import DataLoader
 
 from ..datasets.dataset_check import (check_dataset_configs,
                                       check_dataset_files)
+from .launch_check import check_launch
+from .preemption_hook import shield_workers
 from .safe_checkpoint import (UnreadableCheckpointError, UnsafeCheckpointError,
                               load_checkpoint_safely)
 
 NUMBERED_CHECKPOINT = re.compile(r'^(?:iter|epoch)_(\d+)\.pth$')
+# One of the two values with which cuBLAS is deterministic.
+DETERMINISTIC_CUBLAS_WORKSPACE = ':4096:8'
 
 
 def _recorded_checkpoint(work_dir: str) -> Optional[str]:
@@ -100,10 +104,34 @@ class GuardedRunner(Runner):
       :func:`~mmseg_convlstm.datasets.dataset_check.check_dataset_files`: an
       empty split or a split naming missing files stops the run at once,
       naming them, instead of looping forever (``InfiniteSampler`` on an
-      empty dataset) or failing hours later.
+      empty dataset) or failing hours later. Its dataloader workers ignore
+      the preemption signals (:func:`shield_workers`).
+    - A distributed launch that does not fit the machine stops before the
+      process group starts (:func:`check_launch`).
+    - ``randomness.deterministic=True`` also sets ``CUBLAS_WORKSPACE_CONFIG``
+      (unless set), which deterministic matrix products on CUDA need, before
+      the model is built.
 
     Select it with ``runner_type = 'GuardedRunner'`` in a config.
     """
+
+    def setup_env(self, env_cfg: Dict) -> None:
+        """Refuses a launch that does not fit the machine, then sets up the
+        environment as ``Runner`` does."""
+        check_launch(self.launcher, env_cfg.get('dist_cfg', {}))
+        super().setup_env(env_cfg)
+
+    def set_randomness(self,
+                       seed,
+                       diff_rank_seed: bool = False,
+                       deterministic: bool = False) -> None:
+        """Seeds as ``Runner`` does; when deterministic, first sets
+        ``CUBLAS_WORKSPACE_CONFIG``, which cuBLAS reads when PyTorch first
+        uses it."""
+        if deterministic:
+            os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG',
+                                  DETERMINISTIC_CUBLAS_WORKSPACE)
+        super().set_randomness(seed, diff_rank_seed, deterministic)
 
     def load_or_resume(self) -> None:
         """Resolves auto resume to a loadable checkpoint, then loads or
@@ -129,4 +157,5 @@ class GuardedRunner(Runner):
                 check_dataset_configs(dataloader['dataset'])
             raise
         check_dataset_files(built.dataset)
+        shield_workers(built)
         return built

@@ -5,18 +5,19 @@ from typing import Dict, Optional, Sequence
 import numpy as np
 from mmengine.logging import MMLogger, print_log
 
-from mmseg.evaluation import IoUMetric
 from mmseg.registry import METRICS
 from .anytime_iou_metric import path_in_log_dir
+from .deterministic_iou_metric import DeterministicIoUMetric
 
 
 @METRICS.register_module()
-class AdaptiveExitIoUMetric(IoUMetric):
+class AdaptiveExitIoUMetric(DeterministicIoUMetric):
     """IoU metrics of a model run with adaptive exit, and the recurrent steps
     it spent.
 
-    The model must run with ``model.test_cfg.adaptive_exit`` so that every
-    prediction carries ``num_steps_used`` in its metainfo. Besides the metrics
+    The model must run with ``model.test_cfg.adaptive_exit`` (or
+    ``time_budget_ms``) so that every prediction carries ``num_steps_used``
+    in its metainfo. Besides the metrics
     of :class:`IoUMetric`, computed the same way, it reports ``mean_steps``
     (steps per image, averaged over the images) and writes both, with the
     histogram of steps, to a JSON file that
@@ -46,7 +47,8 @@ class AdaptiveExitIoUMetric(IoUMetric):
             if 'num_steps_used' not in data_sample:
                 raise KeyError(
                     'AdaptiveExitIoUMetric needs the steps of every image: '
-                    'set model.test_cfg.adaptive_exit')
+                    'set model.test_cfg.adaptive_exit or '
+                    'model.test_cfg.time_budget_ms')
             self.results[index] = (*self.results[index],
                                    int(data_sample['num_steps_used']))
 

@@ -8,12 +8,12 @@ import numpy as np
 from mmengine.logging import MMLogger, print_log
 from prettytable import PrettyTable
 
-from mmseg.evaluation import IoUMetric
 from mmseg.registry import METRICS
+from .deterministic_iou_metric import DeterministicIoUMetric
 
 
 @METRICS.register_module()
-class AnytimeIoUMetric(IoUMetric):
+class AnytimeIoUMetric(DeterministicIoUMetric):
     """IoU metrics after every recurrent step, from one evaluation pass.
 
     The model must run with ``model.test_cfg.return_all_steps=True`` so that
@@ -25,7 +25,8 @@ class AnytimeIoUMetric(IoUMetric):
     and writes per-step, per-class results to a JSON file.
 
     ``output_dir`` and ``format_only`` work as in :class:`IoUMetric`, with the
-    last step's labels.
+    last step's labels. The areas are counted deterministically, as
+    :class:`DeterministicIoUMetric` counts them.
 
     Args:
         json_file (str, optional): Where to write the per-step results. A
@@ -70,6 +71,13 @@ class AnytimeIoUMetric(IoUMetric):
         """Per-step summaries (``mIoU@t`` ...) and the last step's."""
         if self.format_only:
             return super().compute_metrics(results)
+        step_counts = sorted({len(steps) for steps in results})
+        if len(step_counts) > 1:
+            raise ValueError(
+                'AnytimeIoUMetric needs the same steps for every image, got '
+                f'{step_counts} (model.test_cfg.time_budget_ms?): evaluate '
+                'a time budget with AdaptiveExitIoUMetric, which reports the '
+                'mIoU and the mean steps used')
         step_summaries, step_class_metrics = [], []
         for step_results in zip(*results):
             summary, class_metrics = self._metrics_of(step_results)

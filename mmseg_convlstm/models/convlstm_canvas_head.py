@@ -1,4 +1,7 @@
-from typing import List, NamedTuple, Optional, Sequence, Tuple
+from functools import partial
+from itertools import islice
+from typing import (Callable, Iterator, List, NamedTuple, Optional, Sequence,
+                    Tuple)
 
 import torch
 import torch.nn as nn
@@ -8,6 +11,7 @@ from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
 from .convlstm_cell import ConvLSTMCell, LSTMState
+from .step_losses import step_loss_fallback, fast_step_losses
 
 
 class RecurrentState(NamedTuple):
@@ -15,6 +19,10 @@ class RecurrentState(NamedTuple):
     next: the ``(h, c)`` of every cell and the canvas."""
     lstm: List[Optional[LSTMState]]
     canvas: Optional[Tensor]
+
+
+StepFunction = Callable[[Tensor, Optional[Tensor], RecurrentState],
+                        RecurrentState]
 
 
 @MODELS.register_module()
@@ -37,9 +45,20 @@ class ConvLSTMCanvasHead(BaseDecodeHead):
         step_loss_weights (Sequence[float], optional): Weight of the loss on
             the canvas after each training step. Default: equal weights
             summing to 1.
+        step_loss_fast_path (bool): Compute the step losses with
+            :func:`~.step_losses.fast_step_losses`; False calls MMSeg's
+            ``loss_by_feat`` for every step, as a decode head usually does.
+            Both give the same values and gradients. Default: True.
         cache_input_projection (bool): Compute the bottom cell's input
             convolution once per image instead of once per step; the result
             is the same. Default: True.
+        fused_step (bool): Run every step, in training and inference, as
+            :meth:`dense_step` from zero tensors with the element-wise part
+            of each cell compiled by ``torch.compile`` (see
+            :func:`fused_lstm_pointwise`); the result equals that of
+            :meth:`step` to rounding. Default: False (:meth:`step`, the
+            reference, which skips the recurrent convolutions of the first
+            step).
         init_cfg (dict): Glorot-normal (Xavier) initialisation of every
             convolution of the cells.
         **kwargs: Arguments of :class:`BaseDecodeHead` (``in_channels``,
@@ -52,7 +71,9 @@ class ConvLSTMCanvasHead(BaseDecodeHead):
                  forget_bias: float = 1.0,
                  num_steps: int = 10,
                  step_loss_weights: Optional[Sequence[float]] = None,
+                 step_loss_fast_path: bool = True,
                  cache_input_projection: bool = True,
+                 fused_step: bool = False,
                  init_cfg: ConfigType = dict(
                      type='Xavier', distribution='normal', layer='Conv2d'),
                  **kwargs) -> None:
@@ -67,7 +88,9 @@ class ConvLSTMCanvasHead(BaseDecodeHead):
         del self.conv_seg
         self.num_steps = num_steps
         self.step_loss_weights = step_loss_weights
+        self.step_loss_fast_path = step_loss_fast_path
         self.cache_input_projection = cache_input_projection
+        self.fused_step = fused_step
         layer_inputs = [self.in_channels, *hidden_channels[:-1]]
         self.cells = nn.ModuleList(
             ConvLSTMCell(in_ch, hidden_ch, kernel_size, forget_bias)
@@ -112,13 +135,52 @@ class ConvLSTMCanvasHead(BaseDecodeHead):
         """
         if num_steps < 1:
             raise ValueError(f'num_steps must be at least 1, got {num_steps}')
-        state = state if state is not None else self.initial_state()
-        bottom_projection = self.bottom_projection(features)
         canvases = []
-        for _ in range(num_steps):
-            state = self.step(features, bottom_projection, state)
+        for state in islice(self.iter_steps(features, state), num_steps):
             canvases.append(state.canvas)
         return canvases, state
+
+    def iter_steps(self,
+                   features: Tensor,
+                   state: Optional[RecurrentState] = None
+                   ) -> Iterator[RecurrentState]:
+        """The state after each recurrent step from ``state`` (None for
+        zeros), endlessly: each step runs when the next state is asked for.
+        """
+        step, state = self._stepper(features, state)
+        bottom_projection = self.bottom_projection(features)
+        while True:
+            state = step(features, bottom_projection, state)
+            yield state
+
+    def _stepper(self, features: Tensor, state: Optional[RecurrentState]
+                 ) -> Tuple[StepFunction, RecurrentState]:
+        """The step function (fused or the reference) and the state it
+        starts from."""
+        if self.fused_step:
+            return self.dense_step, self.dense_state(features, state)
+        return self.step, state if state is not None else self.initial_state()
+
+    def dense_state(self,
+                    features: Tensor,
+                    state: Optional[RecurrentState] = None) -> RecurrentState:
+        """``state`` (None: :meth:`initial_state`) with zero tensors for the
+        LSTM states and the canvas it lacks, shaped for ``features``."""
+        state = state if state is not None else self.initial_state()
+
+        def zeros(channels: int) -> Tensor:
+            return features.new_zeros(features.shape[0], channels,
+                                      *features.shape[2:])
+
+        lstm = [
+            cell_state if cell_state is not None else
+            (zeros(cell.hidden_channels), zeros(cell.hidden_channels))
+            for cell, cell_state in zip(self.cells, state.lstm)
+        ]
+        canvas = (
+            state.canvas
+            if state.canvas is not None else zeros(self.out_channels))
+        return RecurrentState(lstm, canvas)
 
     def bottom_projection(self, features: Tensor) -> Optional[Tensor]:
         """The bottom cell's input convolution of ``features``, to reuse at
@@ -141,19 +203,41 @@ class ConvLSTMCanvasHead(BaseDecodeHead):
         Returns:
             RecurrentState: The state after the step.
         """
+        lstm = self._step_cells(features, bottom_projection, state,
+                                ConvLSTMCell.step)
+        top = lstm[-1][0]
+        canvas = top if state.canvas is None else state.canvas + top
+        return RecurrentState(lstm, canvas)
+
+    def dense_step(self, features: Tensor, bottom_projection: Optional[Tensor],
+                   state: RecurrentState) -> RecurrentState:
+        """:meth:`step` on a state whose tensors are all given (see
+        :meth:`dense_state`): the same operations at every step, as CUDA
+        graphs and ``torch.compile`` need; from zeros its result equals
+        :meth:`step` from None. With ``fused_step`` the element-wise part of
+        each cell is compiled. Arguments and result as :meth:`step`."""
+        lstm = self._step_cells(
+            features, bottom_projection, state,
+            partial(ConvLSTMCell.dense_step, fused=self.fused_step))
+        return RecurrentState(lstm, state.canvas + lstm[-1][0])
+
+    def _step_cells(self, features: Tensor,
+                    bottom_projection: Optional[Tensor],
+                    state: RecurrentState,
+                    cell_step: Callable[..., LSTMState]) -> List[LSTMState]:
+        """Every cell's new ``(h, c)``, bottom to top, by ``cell_step``
+        (:meth:`ConvLSTMCell.step` or :meth:`ConvLSTMCell.dense_step`)."""
         lstm = []
         layer_input = features
         for index, cell in enumerate(self.cells):
             if index == 0 and bottom_projection is not None:
-                cell_state = cell.step(bottom_projection, state.lstm[0])
+                projection = bottom_projection
             else:
-                cell_state = cell(layer_input, state.lstm[index])
+                projection = cell.project_input(layer_input)
+            cell_state = cell_step(cell, projection, state.lstm[index])
             lstm.append(cell_state)
             layer_input = cell_state[0]
-        canvas = (
-            layer_input
-            if state.canvas is None else state.canvas + layer_input)
-        return RecurrentState(lstm, canvas)
+        return lstm
 
     def run_until_settled(self,
                           features: Tensor,
@@ -190,9 +274,10 @@ class ConvLSTMCanvasHead(BaseDecodeHead):
             num_images, dtype=torch.long, device=features.device)
         running = torch.arange(num_images, device=features.device)
         bottom_projection = self.bottom_projection(features)
-        state, labels = self.initial_state(), None
+        step_function, state = self._stepper(features, None)
+        labels = None
         for step in range(1, max_steps + 1):
-            state = self.step(features, bottom_projection, state)
+            state = step_function(features, bottom_projection, state)
             new_labels = state.canvas.argmax(dim=1)
             stops = torch.full_like(running, step == max_steps, dtype=bool)
             if step >= min_steps:
@@ -233,21 +318,42 @@ class ConvLSTMCanvasHead(BaseDecodeHead):
 
         Each loss term (e.g. ``loss_ce``) is the weighted sum over steps; the
         unweighted value at step ``t`` is logged as ``ce_step{t}``, and
-        ``acc_seg`` is the accuracy of the last step.
+        ``acc_seg`` is the accuracy of the last step. The losses are those
+        of :func:`~.step_losses.fast_step_losses` unless
+        :attr:`step_loss_fallback` names a reason to call ``loss_by_feat``.
         """
         canvases = self.forward_steps(inputs, self.num_steps)
         weights = self.step_loss_weights or [1.0 / len(canvases)
                                              ] * len(canvases)
+        step_losses, accuracy = self._step_losses(canvases,
+                                                  batch_data_samples)
         losses = dict()
-        for step, (canvas, weight) in enumerate(zip(canvases, weights), 1):
-            step_losses = self.loss_by_feat(canvas, batch_data_samples)
-            accuracy = step_losses.pop('acc_seg')
-            for name, value in step_losses.items():
+        for step, (step_loss, weight) in enumerate(
+                zip(step_losses, weights), 1):
+            for name, value in step_loss.items():
                 losses[name] = losses.get(name, 0) + weight * value
                 short_name = name.replace('loss_', '', 1)
                 losses[f'{short_name}_step{step}'] = value.detach()
         losses['acc_seg'] = accuracy
         return losses
+
+    @property
+    def step_loss_fallback(self) -> Optional[str]:
+        """Why the step losses are computed by ``loss_by_feat``, or None
+        when by :func:`~.step_losses.fast_step_losses`."""
+        return step_loss_fallback(self)
+
+    def _step_losses(self, canvases: List[Tensor],
+                     batch_data_samples: SampleList
+                     ) -> Tuple[List[dict], Tensor]:
+        if self.step_loss_fallback is None:
+            return fast_step_losses(self, canvases, batch_data_samples)
+        step_losses = [
+            self.loss_by_feat(canvas, batch_data_samples)
+            for canvas in canvases
+        ]
+        accuracies = [losses.pop('acc_seg') for losses in step_losses]
+        return step_losses, accuracies[-1]
 
     def predict(self, inputs: Tuple[Tensor], batch_img_metas: List[dict],
                 test_cfg: ConfigType) -> Tensor:

@@ -1,4 +1,5 @@
-from typing import Optional, Tuple
+from functools import lru_cache
+from typing import Callable, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -7,6 +8,24 @@ from torch import Tensor
 from mmseg.registry import MODELS
 
 LSTMState = Tuple[Tensor, Tensor]
+
+
+def lstm_pointwise(input_projection: Tensor, recurrent_projection: Tensor,
+                   c_prev: Tensor, forget_bias: float) -> LSTMState:
+    """The element-wise part of a step: the gates' sum, their
+    nonlinearities and the cell update. Returns the new ``(h, c)``."""
+    i, f, c_in, o = (input_projection + recurrent_projection).chunk(4, dim=1)
+    c = (torch.sigmoid(i) * torch.tanh(c_in) +
+         torch.sigmoid(f + forget_bias) * c_prev)
+    return torch.sigmoid(o) * torch.tanh(c), c
+
+
+@lru_cache(maxsize=None)
+def fused_lstm_pointwise() -> Callable[..., LSTMState]:
+    """:func:`lstm_pointwise` compiled by ``torch.compile`` (inductor), which
+    fuses its element-wise kernels into few; compiled once per shape on
+    first use."""
+    return torch.compile(lstm_pointwise, dynamic=False)
 
 
 @MODELS.register_module()
@@ -87,6 +106,29 @@ class ConvLSTMCell(nn.Module):
             c = c + torch.sigmoid(f + self.forget_bias) * state[1]
         h = torch.sigmoid(o) * torch.tanh(c)
         return h, c
+
+    def dense_step(self,
+                   input_projection: Tensor,
+                   state: LSTMState,
+                   fused: bool = False) -> LSTMState:
+        """:meth:`step` from a state given as tensors (zeros at the start),
+        without branches: the same operations at every step, as a captured
+        CUDA graph or ``torch.compile`` need. From zeros it gives what
+        :meth:`step` gives from None, with one more (zero) convolution.
+
+        Args:
+            input_projection (Tensor): Output of :meth:`project_input`.
+            state (tuple[Tensor, Tensor]): ``(h, c)`` of the previous step.
+            fused (bool): Run the element-wise part compiled
+                (:func:`fused_lstm_pointwise`) instead of as separate
+                PyTorch kernels. Default: False.
+
+        Returns:
+            tuple[Tensor, Tensor]: The new ``(h, c)``.
+        """
+        pointwise = fused_lstm_pointwise() if fused else lstm_pointwise
+        return pointwise(input_projection, self.hidden_conv(state[0]),
+                         state[1], self.forget_bias)
 
     def forward(self,
                 x: Tensor,

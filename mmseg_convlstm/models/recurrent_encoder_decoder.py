@@ -1,6 +1,8 @@
-from typing import List, Optional
+import logging
+from typing import Iterator, List, Optional, Tuple
 
 import torch
+from mmengine.logging import print_log
 from mmengine.structures import PixelData
 from torch import Tensor
 
@@ -8,6 +10,9 @@ from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from mmseg.utils import OptSampleList, SampleList
+from .cuda_graph_steps import CUDAGraphSteps
+from .time_budget import (TimeBudget, check_time_budget, device_time_ms,
+                          take_steps)
 
 
 @MODELS.register_module()
@@ -29,29 +34,70 @@ class RecurrentEncoderDecoder(EncoderDecoder):
     metainfo ``num_steps_used`` says after how many steps. This needs
     ``test_cfg.mode='whole'`` and ``return_all_steps=False``.
 
+    With ``test_cfg.time_budget_ms=B`` inference runs recurrent steps while
+    the next one fits in what is left of B milliseconds (counted from the
+    start of :meth:`predict`, backbone included; the next step is expected
+    to take as long as the last one, timed as it runs with :attr:`clock`),
+    at least one and at most ``num_steps``. Every data sample's metainfo
+    ``num_steps_used`` says how many ran; the labels are those of a run of
+    that many steps. It needs ``mode='whole'`` and cannot be combined with
+    ``adaptive_exit``.
+
+    With ``test_cfg.cuda_graph=True`` on a CUDA device the backbone and one
+    recurrent step are replayed from CUDA graphs (see
+    :class:`CUDAGraphSteps`; ``test_cfg.cuda_graph_max_shapes``, default 4,
+    input shapes are kept captured). Elsewhere, and with adaptive exit,
+    whose batch shrinks as images stop, it logs once that it runs eagerly;
+    the results are the same.
+
     Args:
         **kwargs: Arguments of :class:`EncoderDecoder`.
     """
+
+    clock = staticmethod(device_time_ms)
+    """What times the steps under ``test_cfg.time_budget_ms``: a function
+    of the device returning milliseconds (replaceable, e.g. in tests)."""
 
     @property
     def inference_steps(self) -> int:
         """Recurrent steps run in inference."""
         return self.test_cfg.get('num_steps', self.decode_head.num_steps)
 
+    @property
+    def time_budget_ms(self) -> Optional[float]:
+        """``test_cfg.time_budget_ms``, checked; None when not set."""
+        budget = self.test_cfg.get('time_budget_ms')
+        if budget is None:
+            return None
+        if self.test_cfg.get('adaptive_exit') is not None:
+            raise ValueError(
+                'model.test_cfg.time_budget_ms and model.test_cfg.'
+                'adaptive_exit both choose when to stop stepping: set only '
+                'one of them')
+        return check_time_budget(budget, 'model.test_cfg.time_budget_ms')
+
     def predict(self,
                 inputs: Tensor,
                 data_samples: OptSampleList = None) -> SampleList:
         """Predict as :class:`EncoderDecoder` does, with every step's labels
-        when ``test_cfg.return_all_steps`` is set, or stopping every image
-        when its labels settle with ``test_cfg.adaptive_exit``."""
+        when ``test_cfg.return_all_steps`` is set, stopping every image when
+        its labels settle with ``test_cfg.adaptive_exit``, within
+        ``test_cfg.time_budget_ms``, and from CUDA graphs with
+        ``test_cfg.cuda_graph``."""
+        budget_ms = self.time_budget_ms
         if self.test_cfg.get('adaptive_exit') is not None:
             return self._predict_adaptive(inputs, data_samples)
-        if not self.test_cfg.get('return_all_steps', False):
+        graph_steps = self._graph_steps(inputs)
+        return_all_steps = self.test_cfg.get('return_all_steps', False)
+        if not return_all_steps and budget_ms is None and graph_steps is None:
             return super().predict(inputs, data_samples)
-        self._require_whole_mode('return_all_steps')
+        self._require_whole_mode('return_all_steps' if return_all_steps else
+                                 'time_budget_ms' if budget_ms is not None
+                                 else 'cuda_graph')
         batch_img_metas = self._batch_img_metas(inputs, data_samples)
-        canvases = self.decode_head.forward_steps(
-            self.extract_feat(inputs), self.inference_steps)
+        canvases, steps_used = self._anytime_canvases(inputs, graph_steps,
+                                                      return_all_steps,
+                                                      budget_ms)
         step_labels = [
             self._labels(canvas, batch_img_metas, data_samples)
             for canvas in canvases[:-1]
@@ -62,12 +108,59 @@ class RecurrentEncoderDecoder(EncoderDecoder):
         step_labels.append(
             [sample.pred_sem_seg.data for sample in data_samples])
         for index, sample in enumerate(data_samples):
-            sample.set_data({
-                'pred_sem_seg_steps':
-                PixelData(data=torch.cat([labels[index]
-                                          for labels in step_labels]))
-            })
+            if return_all_steps:
+                sample.set_data({
+                    'pred_sem_seg_steps':
+                    PixelData(data=torch.cat([labels[index]
+                                              for labels in step_labels]))
+                })
+            if budget_ms is not None:
+                sample.set_metainfo(dict(num_steps_used=steps_used))
         return data_samples
+
+    def _anytime_canvases(self, inputs: Tensor,
+                          graph_steps: Optional[CUDAGraphSteps],
+                          keep_all: bool, budget_ms: Optional[float]
+                          ) -> Tuple[List[Tensor], int]:
+        """The canvases of the steps run (every step's if ``keep_all``, else
+        the last one's) and how many ran: :attr:`inference_steps`, or fewer
+        when the next step would not fit in ``budget_ms``."""
+        budget = None if budget_ms is None else TimeBudget(
+            budget_ms, inputs.device, self.clock)
+        canvases = self._iter_canvases(inputs, graph_steps)
+        return take_steps(canvases, self.inference_steps, budget, keep_all)
+
+    def _iter_canvases(self, inputs: Tensor,
+                       graph_steps: Optional[CUDAGraphSteps]
+                       ) -> Iterator[Tensor]:
+        if graph_steps is not None:
+            return graph_steps.iter_canvases(inputs)
+        features = self.decode_head._transform_inputs(
+            self.extract_feat(inputs))
+        return (state.canvas
+                for state in self.decode_head.iter_steps(features))
+
+    def _graph_steps(self, inputs: Tensor) -> Optional[CUDAGraphSteps]:
+        """The CUDA graph runner with ``test_cfg.cuda_graph`` on a CUDA
+        device; None otherwise (logged once when asked for elsewhere)."""
+        if not self.test_cfg.get('cuda_graph', False):
+            return None
+        if inputs.device.type != 'cuda':
+            self._log_eager_once(
+                f'model.test_cfg.cuda_graph=True on {inputs.device.type}: '
+                'CUDA graphs need a CUDA device, so inference runs eagerly '
+                '(same results)')
+            return None
+        if getattr(self, '_cuda_graph_steps', None) is None:
+            self._cuda_graph_steps = CUDAGraphSteps(
+                self, self.test_cfg.get('cuda_graph_max_shapes', 4))
+        return self._cuda_graph_steps
+
+    def _log_eager_once(self, message: str) -> None:
+        logged = self.__dict__.setdefault('_eager_messages_logged', set())
+        if message not in logged:
+            logged.add(message)
+            print_log(message, logger='current', level=logging.WARNING)
 
     def _predict_adaptive(self, inputs: Tensor,
                           data_samples: OptSampleList) -> SampleList:
@@ -85,6 +178,11 @@ class RecurrentEncoderDecoder(EncoderDecoder):
                 'and cannot be combined with return_all_steps=True: set '
                 'model.test_cfg.return_all_steps=False')
         self._require_whole_mode('adaptive_exit')
+        if self.test_cfg.get('cuda_graph', False):
+            self._log_eager_once(
+                'model.test_cfg.cuda_graph=True with adaptive_exit: the batch '
+                'shrinks as images stop, so inference runs eagerly (same '
+                'results)')
         batch_img_metas = self._batch_img_metas(inputs, data_samples)
         canvas, steps_used = self.decode_head.forward_until_settled(
             self.extract_feat(inputs), **exit_cfg)

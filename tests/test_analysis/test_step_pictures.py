@@ -3,9 +3,11 @@ import pytest
 from PIL import Image
 
 from mmseg_convlstm.analysis.step_pictures import (colorize, render_step_grid,
-                                                   save_step_grid)
+                                                   save_step_grid,
+                                                   step_grid_figure)
 
 PALETTE = [[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0]]
+NAMES = ['background', 'bicycle', 'car', 'person']
 
 
 def colour_pixels(picture, colour):
@@ -52,6 +54,36 @@ def test_class_legend_adds_a_row(steps_and_image):
     named = render_step_grid(
         image, step_labels, [1], PALETTE, class_names=['a', 'b', 'c', 'd'])
     assert named.shape[0] > plain.shape[0]
+
+
+def test_legend_names_the_classes_drawn_in_their_colours(steps_and_image):
+    image, step_labels = steps_and_image
+    gt = np.zeros((40, 60), np.uint8)
+    gt[:, 30:] = 255
+    figure = step_grid_figure(
+        image, step_labels, [1, 3], PALETTE, gt, class_names=NAMES)
+    (legend, ) = figure.legends
+    entries = {
+        text.get_text(): tuple(np.round(patch.get_facecolor()[:3], 3))
+        for text, patch in zip(legend.get_texts(), legend.get_patches())
+    }
+    # Steps 1 and 3 and the ground truth hold classes 1, 3 and 0, and the
+    # ignored 255 (drawn white); step 2's class 2 is not drawn.
+    assert entries == {
+        **{
+            NAMES[c]: tuple(np.round(np.asarray(PALETTE[c]) / 255, 3))
+            for c in (0, 1, 3)
+        }, 'ignored': (1.0, 1.0, 1.0)
+    }
+    step_only = step_grid_figure(
+        image, step_labels, [2], PALETTE, class_names=NAMES)
+    assert [text.get_text()
+            for text in step_only.legends[0].get_texts()] == [NAMES[2]]
+
+
+def test_no_legend_without_class_names(steps_and_image):
+    image, step_labels = steps_and_image
+    assert not step_grid_figure(image, step_labels, [1], PALETTE).legends
 
 
 def test_save_step_grid_writes_the_rendered_png(steps_and_image, tmp_path):

@@ -6,11 +6,10 @@ import shutil
 import mmcv
 import numpy as np
 import pytest
-from mmengine.registry import init_default_scope
 from PIL import Image
 
-from mmseg.registry import DATASETS
-from tests.video_helpers import SEQUENCE_LENGTH, make_sequence_tree
+from tests.video_helpers import (SEQUENCE_LENGTH, build_sequence_dataset,
+                                 make_sequence_tree)
 
 SEQUENCE_DIR = osp.join('leftImg8bit_sequence', 'val', 'synthcity')
 
@@ -22,17 +21,7 @@ def video_root(tmp_path_factory):
 
 
 def build_dataset(data_root, context_frames, pipeline):
-    init_default_scope('mmseg')
-    return DATASETS.build(
-        dict(
-            type='CityscapesSequenceDataset',
-            data_root=str(data_root),
-            context_frames=context_frames,
-            data_prefix=dict(
-                img_path='leftImg8bit/val',
-                seg_map_path='gtFine/val',
-                sequence_path='leftImg8bit_sequence/val'),
-            pipeline=pipeline))
+    return build_sequence_dataset(data_root, context_frames, pipeline)
 
 
 def clip_pipeline(*geometric_transforms):

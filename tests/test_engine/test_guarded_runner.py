@@ -1,5 +1,6 @@
 """Auto resume picks the newest checkpoint that loads, warning about each
-truncated, corrupt or unsafe one it skips."""
+truncated, corrupt or unsafe one it skips; deterministic runs set what CUDA
+determinism needs."""
 import os
 
 import pytest
@@ -9,6 +10,7 @@ from mmengine.logging import MMLogger
 from mmseg_convlstm.engine import (UnreadableCheckpointError,
                                    checkpoint_candidates,
                                    newest_loadable_checkpoint)
+from .toy_runner import build_runner
 
 
 class WritesMarker:
@@ -110,3 +112,18 @@ def test_checkpoints_of_which_none_loads_are_an_error_naming_them(tmp_path):
         newest_loadable_checkpoint(str(tmp_path))
     for step in (2, 4):
         assert str(tmp_path / f'iter_{step}.pth') in str(error.value)
+
+
+@pytest.mark.parametrize('preset', [None, ':16:8'])
+def test_deterministic_runs_set_the_cublas_workspace(tmp_path, monkeypatch,
+                                                     preset):
+    if preset is None:
+        monkeypatch.delenv('CUBLAS_WORKSPACE_CONFIG', raising=False)
+    else:
+        monkeypatch.setenv('CUBLAS_WORKSPACE_CONFIG', preset)
+    try:
+        build_runner(tmp_path, randomness=dict(seed=0, deterministic=True))
+    finally:
+        torch.use_deterministic_algorithms(False)
+        torch.backends.cudnn.deterministic = False
+    assert os.environ['CUBLAS_WORKSPACE_CONFIG'] == (preset or ':4096:8')

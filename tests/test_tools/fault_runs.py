@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Dict, List, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 from tests.tools_runner import DEMO_CONFIG, REPO, voc_overrides
 
@@ -51,26 +51,79 @@ def last_run_losses(work_dir: str) -> Dict[int, dict]:
     return {record['iter']: record for record in records if 'loss' in record}
 
 
+def start_tool(args: Sequence[str], log_file: str,
+               command: str = sys.executable,
+               **env: str) -> subprocess.Popen:
+    """Starts ``command args`` from the repository, its output going to
+    ``log_file``."""
+    with open(log_file, 'w') as log:
+        return subprocess.Popen([command, *args],
+                                cwd=REPO,
+                                stdout=log,
+                                stderr=subprocess.STDOUT,
+                                env=dict(
+                                    os.environ,
+                                    PYTHON=sys.executable,
+                                    OMP_NUM_THREADS='1',
+                                    **env))
+
+
+def wait_until(process: subprocess.Popen,
+               condition: Callable[[], bool],
+               what: str,
+               timeout: float = 300) -> None:
+    """Polls ``condition`` until it holds while ``process`` runs."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if process.poll() is not None:
+            raise AssertionError(
+                f'{process.args} ended ({process.returncode}) before {what}')
+        if time.monotonic() > deadline:
+            raise AssertionError(f'{what} did not happen in {timeout} s')
+        time.sleep(0.05)
+
+
+def logged_iterations(work_dir: str) -> List[int]:
+    """The training iterations logged so far in a work dir (while the run
+    writes its log)."""
+    iterations = []
+    for path in glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                   'scalars.json')):
+        with open(path) as file:
+            for line in file:
+                if '"loss"' in line and line.endswith('\n'):
+                    iterations.append(json.loads(line)['iter'])
+    return iterations
+
+
 def kill_when_file_appears(args: Sequence[str],
                            path: str,
                            timeout: float = 300) -> None:
     """Runs ``python args`` from the repository and kills it with SIGKILL
     as soon as ``path`` exists."""
-    process = subprocess.Popen([sys.executable, *args],
-                               cwd=REPO,
-                               stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL,
-                               env=dict(os.environ, OMP_NUM_THREADS='1'))
-    deadline = time.monotonic() + timeout
+    process = start_tool(args, os.devnull)
     try:
-        while not osp.exists(path):
-            if process.poll() is not None:
-                raise AssertionError(
-                    f'{args} ended ({process.returncode}) before {path} '
-                    'appeared')
-            if time.monotonic() > deadline:
-                raise AssertionError(f'{path} did not appear in {timeout} s')
-            time.sleep(0.05)
+        wait_until(process, lambda: osp.exists(path), f'{path} appeared',
+                   timeout)
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
+
+
+def worker_pid(marker: str, local_rank: int) -> Optional[int]:
+    """The pid of the torchrun worker with ``local_rank`` whose command
+    line contains ``marker`` (e.g. its work dir), if it runs (Linux)."""
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f'/proc/{entry}/cmdline', 'rb') as file:
+                cmdline = file.read().decode(errors='replace')
+            with open(f'/proc/{entry}/environ', 'rb') as file:
+                environ = file.read().split(b'\0')
+        except OSError:  # ended meanwhile, or not ours
+            continue
+        if (marker in cmdline and 'train.py' in cmdline
+                and f'LOCAL_RANK={local_rank}'.encode() in environ):
+            return int(entry)
+    return None

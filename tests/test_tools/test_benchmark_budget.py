@@ -1,5 +1,6 @@
 """tools/analysis_tools/benchmark_budget.py on the demo model at a tiny size:
-what it measures and how it reports it (its numbers are for the README)."""
+what it measures and how it reports it (its numbers are for
+docs/en/benchmarks.md)."""
 import json
 
 import pytest

@@ -1,19 +1,25 @@
 """Faults injected into tools/train.py and tools/test.py runs: kill -9,
-truncated, corrupt and code-carrying checkpoints, a loss that turns NaN and
-an empty split."""
+preemption (SIGTERM), truncated, corrupt and code-carrying checkpoints, a
+loss that turns NaN and an empty split."""
+import glob
 import os
 import os.path as osp
+import random
 import re
 import shutil
+import signal
+import socket
 
 import pytest
 import torch
 
 from mmseg_convlstm.datasets import make_voc_tree
-from mmseg_convlstm.engine import load_checkpoint_safely
-from tests.tools_runner import DEMO_CONFIG, run_tool
-from .fault_runs import (kill_when_file_appears, last_run_losses, train_args,
-                         tiny_options)
+from mmseg_convlstm.engine import (PREEMPTION_EXIT_CODE,
+                                   load_checkpoint_safely)
+from tests.tools_runner import DEMO_CONFIG, run_tool, scalars
+from .fault_runs import (kill_when_file_appears, last_run_losses,
+                         logged_iterations, start_tool, train_args,
+                         tiny_options, wait_until, worker_pid)
 
 ITERATIONS, INTERVAL = 6, 2
 
@@ -66,6 +72,120 @@ def test_kill_9_mid_run_then_resume_gives_the_uninterrupted_losses(
     resumed = last_run_losses(work_dir)
     assert sorted(resumed) == list(range(start + 1, ITERATIONS + 1))
     _assert_same_losses(resumed, last_run_losses(reference))
+
+
+def _preempted_checkpoint(work_dir):
+    """The iteration of the one checkpoint of a run whose checkpoint
+    interval was never reached, the one the preemption wrote."""
+    paths = glob.glob(osp.join(work_dir, 'iter_*.pth'))
+    assert len(paths) == 1, f'one checkpoint expected, found {paths}'
+    iteration = int(re.search(r'iter_(\d+)\.pth$', paths[0]).group(1))
+    assert load_checkpoint_safely(paths[0])['meta']['iter'] == iteration
+    return iteration
+
+
+def _weights(path):
+    return load_checkpoint_safely(path)['state_dict']
+
+
+def test_sigterm_at_a_random_iteration_then_resume_gives_the_uninterrupted_run(
+        reference, voc_root, tmp_path):
+    work_dir, log = str(tmp_path), str(tmp_path / 'preempted.log')
+    # Leaves 3 iterations of slack for the signal to arrive before the end.
+    signalled_after = random.randint(1, ITERATIONS - 4)
+    process = start_tool(
+        train_args(work_dir, tiny_options(voc_root, 1000, 1000)), log)
+    wait_until(process,
+               lambda: signalled_after in logged_iterations(work_dir),
+               f'iteration {signalled_after} was logged')
+    process.send_signal(signal.SIGTERM)
+
+    assert process.wait(timeout=300) == PREEMPTION_EXIT_CODE, open(
+        log).read()[-3000:]
+    stopped = _preempted_checkpoint(work_dir)
+    assert signalled_after <= stopped < ITERATIONS, signalled_after
+    assert f'preempted: the checkpoint of iteration {stopped} is saved' in (
+        open(log).read())
+
+    result = run_tool(
+        train_args(work_dir, tiny_options(voc_root, ITERATIONS, INTERVAL),
+                   '--resume'))
+
+    assert _resumed_iteration(result.stdout + result.stderr) == stopped
+    resumed = last_run_losses(work_dir)
+    assert sorted(resumed) == list(range(stopped + 1, ITERATIONS + 1))
+    _assert_same_losses(resumed, last_run_losses(reference))
+    final, expected = (_weights(osp.join(directory, f'iter_{ITERATIONS}.pth'))
+                       for directory in (work_dir, reference))
+    assert final.keys() == expected.keys()
+    for name in final:
+        assert torch.equal(final[name], expected[name]), name
+
+
+def _logged_values(work_dir):
+    """Every logged record (training and validation) without timings."""
+    return [{
+        key: value
+        for key, value in record.items()
+        if 'time' not in key and key != 'memory'
+    } for record in scalars(work_dir)]
+
+
+@pytest.mark.skipif(
+    not torch.cuda.is_available(), reason='needs a CUDA device')
+def test_deterministic_cuda_training_and_validation_repeat_exactly(
+        reference, voc_root, tmp_path):
+    # On a CUDA machine the reference ran on the GPU too.
+    options = tiny_options(voc_root, ITERATIONS, INTERVAL)
+    run_tool(train_args(str(tmp_path), options))
+    repeated, first = (_logged_values(work_dir)
+                       for work_dir in (str(tmp_path), reference))
+    assert any('mIoU@2' in record for record in first)
+    assert repeated == first
+    final, expected = (_weights(osp.join(directory, f'iter_{ITERATIONS}.pth'))
+                       for directory in (str(tmp_path), reference))
+    for name in final:
+        assert torch.equal(final[name], expected[name]), name
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return str(probe.getsockname()[1])
+
+
+def test_sigterm_to_one_rank_stops_both_ranks_after_one_checkpoint(
+        voc_root, tmp_path):
+    work_dir, log = str(tmp_path / 'work'), str(tmp_path / 'torchrun.log')
+    options = tiny_options(voc_root, 1000, 1000) + [
+        'train_dataloader.num_workers=1'
+    ]
+    process = start_tool([
+        'tools/dist_train.sh', DEMO_CONFIG, '2', '--work-dir', work_dir,
+        '--cfg-options', *options
+    ],
+                         log,
+                         command='bash',
+                         PORT=_free_port())
+    wait_until(process, lambda: logged_iterations(work_dir),
+               'the first iteration was logged')
+    rank_1 = worker_pid(work_dir, local_rank=1)
+    assert rank_1 is not None, 'no process of rank 1 found'
+    # torchrun starts each rank in its own process group: this signals rank
+    # 1 and its dataloader worker, as a scheduler signals a job's processes.
+    assert os.getpgid(rank_1) == rank_1
+    os.killpg(rank_1, signal.SIGTERM)
+
+    process.wait(timeout=300)
+    output = open(log).read()
+    stopped = _preempted_checkpoint(work_dir)
+    assert "env_cfg.dist_cfg.backend='nccl' needs CUDA GPUs" in output
+    # Rank 0 was not signalled: it stopped because rank 1 was.
+    assert ('preemption (signal on another rank): stopping after iteration '
+            f'{stopped}') in output, output[-3000:]
+    # torchrun's summary: each rank exited with the preemption code.
+    assert output.count(f'exitcode  : {PREEMPTION_EXIT_CODE} ') == 2, output[
+        -3000:]
 
 
 def test_auto_resume_skips_truncated_and_unsafe_newer_checkpoints(

@@ -43,17 +43,19 @@ def test_test_video_writes_the_grid_and_the_static_baseline(tiny, tmp_path):
         'tools/test_video.py', config, checkpoint, '--work-dir',
         str(tmp_path), '--context-frames', '0', '1',
         str(SEQUENCE_LENGTH - 1), '--steps-per-frame', '1', '2',
-        '--static-steps', '2'
+        '--static-steps', '2', '--backbone-intervals', '1', '2'
     ])
     assert '| video (carried state) |' in result.stdout
+    assert '| backbone every N frames |' in result.stdout
     for extension in ('md', 'json', 'png'):
         assert osp.getsize(tmp_path / f'video_results.{extension}') > 0
     with open(tmp_path / 'video_results.json') as file:
         rows = json.load(file)['rows']
-    settings = [(row['mode'], row['context_frames'], row['steps_per_frame'])
-                for row in rows]
-    assert settings == [('static', 0, 1), ('static', 0, 2)] + [
-        ('video', k, s) for k in (0, 1, SEQUENCE_LENGTH - 1) for s in (1, 2)
+    settings = [(row['mode'], row['context_frames'], row['steps_per_frame'],
+                 row['backbone_interval']) for row in rows]
+    assert settings == [('static', 0, 1, 1), ('static', 0, 2, 1)] + [
+        ('video', k, s, n) for k in (0, 1, SEQUENCE_LENGTH - 1)
+        for s in (1, 2) for n in (1, 2)
     ]
     static = {row['steps_per_frame']: row for row in rows[:2]}
     for row in rows[2:]:
@@ -66,9 +68,13 @@ def test_test_video_writes_the_grid_and_the_static_baseline(tiny, tmp_path):
     assert static[1]['gmacs_per_frame'] < static[2]['gmacs_per_frame']
     by_steps = {}
     for row in rows[2:]:
-        by_steps.setdefault(row['steps_per_frame'],
+        by_steps.setdefault((row['steps_per_frame'], row['backbone_interval']),
                             set()).add(row['gmacs_per_frame'])
     assert all(len(macs) == 1 for macs in by_steps.values())
+    for steps in (1, 2):
+        (every_frame, ), (every_other, ) = by_steps[(steps, 1)], by_steps[(
+            steps, 2)]
+        assert every_other < every_frame
 
 
 def test_test_video_names_a_frame_missing_from_the_context(tiny, tmp_path):

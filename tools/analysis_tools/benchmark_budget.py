@@ -3,44 +3,22 @@ the recurrent model at T = 1, 4, 10 steps with and without the cached input
 projection, as ratios to DeepLabV3 R-101-D8 and PSPNet R-101-D8; the time of
 predicting every step 1..T in one pass against predicting step T alone; and
 the peak memory of a training step at each T against DeepLabV3 R-101-D8 at
-the same crop and batch. Writes the tables as Markdown and prints them."""
+the same crop and batch. ``--cuda-graph`` adds ours and the baselines
+replayed from CUDA graphs (on CUDA) and the per-step marginal latency of
+both; ``--amp`` measures under autocast. Writes the tables as Markdown and
+prints them."""
 import argparse
-import json
-import os
-import os.path as osp
-from dataclasses import asdict
 
-from mmseg_convlstm.analysis.benchmark import (BENCHMARK_BASELINES,
-                                               benchmark_budget)
-from mmseg_convlstm.cli import (add_inference_args, add_shape_arg, input_shape,
-                                load_config)
+from mmseg_convlstm.analysis.benchmark import benchmark_budget
+from mmseg_convlstm.cli import (add_benchmark_args, input_shape, load_config,
+                                write_report)
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Latency and memory of the recurrent model at several '
         'numbers of steps, against DeepLabV3 and PSPNet')
-    parser.add_argument('config', help='config file of the recurrent model')
-    add_shape_arg(parser)
-    parser.add_argument(
-        '--steps',
-        type=int,
-        nargs='+',
-        default=[1, 4, 10],
-        help='numbers of recurrent steps to measure')
-    parser.add_argument(
-        '--baselines',
-        nargs='+',
-        default=list(BENCHMARK_BASELINES),
-        metavar='CONFIG',
-        help='baseline configs, files or mmseg::algorithm/name.py; the '
-        'first is the reference of the memory table (default: DeepLabV3 '
-        'R-101-D8, PSPNet R-101-D8)')
-    parser.add_argument(
-        '--repeats',
-        type=int,
-        default=5,
-        help='timed runs per latency, whose median is reported')
+    add_benchmark_args(parser, 'benchmark_budget', default_steps=(1, 4, 10))
     parser.add_argument(
         '--train-crop',
         type=int,
@@ -57,10 +35,15 @@ def parse_args() -> argparse.Namespace:
         action='store_true',
         help='measure latency only')
     parser.add_argument(
-        '--out-dir',
-        help='where to write benchmark_budget_HxW.md/.json (default: '
-        '<work dir>/benchmark_budget)')
-    add_inference_args(parser)
+        '--cuda-graph',
+        action='store_true',
+        help='also measure ours step by step and the baselines\' whole '
+        'forward replayed from CUDA graphs, and predict with '
+        'model.test_cfg.cuda_graph (without CUDA: says so, runs eagerly)')
+    parser.add_argument(
+        '--amp',
+        choices=['fp16', 'bf16'],
+        help='measure latency under autocast to this dtype (default: fp32)')
     return parser.parse_args()
 
 
@@ -77,16 +60,10 @@ def main() -> None:
         device=args.device,
         train_crop=args.train_crop,
         train_batch=args.train_batch,
-        measure_memory=not args.skip_memory)
-    out_dir = args.out_dir or osp.join(cfg.work_dir, 'benchmark_budget')
-    os.makedirs(out_dir, exist_ok=True)
-    stem = osp.join(out_dir, f'benchmark_budget_{shape[0]}x{shape[1]}')
-    tables = report.markdown()
-    with open(f'{stem}.md', 'w') as file:
-        file.write(tables)
-    with open(f'{stem}.json', 'w') as file:
-        json.dump(asdict(report), file, indent=2)
-    print(f'\n{tables}\nwritten: {stem}.md and .json')
+        measure_memory=not args.skip_memory,
+        cuda_graph=args.cuda_graph,
+        amp=args.amp)
+    write_report(args, cfg, 'benchmark_budget', shape, report)
 
 
 if __name__ == '__main__':

@@ -3,15 +3,14 @@
 frames (s steps per frame). Needs no data and no checkpoint; prints the
 table and writes it to <work dir>/video_frame_macs.md."""
 import argparse
-import os
-import os.path as osp
 
 from mmseg_convlstm.analysis.complexity import build_segmentor
 from mmseg_convlstm.apis.video_benchmark import frame_macs_rows
 from mmseg_convlstm.apis.video_report import MACS_NOTE, macs_table
 from mmseg_convlstm.analysis.step_inference import configured_steps
 from mmseg_convlstm.cli import (add_config_args, add_shape_arg,
-                                add_work_dir_arg, input_shape, load_config)
+                                add_work_dir_arg, input_shape, load_config,
+                                write_table)
 
 
 def parse_args() -> argparse.Namespace:
@@ -24,6 +23,13 @@ def parse_args() -> argparse.Namespace:
         nargs='+',
         default=[1, 2],
         help='steps per frame when the state is carried')
+    parser.add_argument(
+        '--backbone-intervals',
+        type=int,
+        nargs='+',
+        default=[1],
+        help='backbone on every N-th frame when the state is carried '
+        '(video_cfg.backbone_interval)')
     parser.add_argument(
         '--static-steps',
         type=int,
@@ -40,15 +46,11 @@ def main() -> None:
     shape = input_shape(args, cfg)
     model = build_segmentor(cfg.model)
     static_steps = args.static_steps or configured_steps(cfg)
-    rows = frame_macs_rows(model, shape, args.steps_per_frame,
-                           static_steps)
+    rows = frame_macs_rows(model, shape, args.steps_per_frame, static_steps,
+                           args.backbone_intervals)
     table = (f'{args.config}, input {shape[0]}x{shape[1]}\n\n' +
              macs_table(rows) + '\n' + MACS_NOTE + '\n')
-    os.makedirs(cfg.work_dir, exist_ok=True)
-    path = osp.join(cfg.work_dir, 'video_frame_macs.md')
-    with open(path, 'w') as file:
-        file.write(table)
-    print(table + f'\nwritten to {path}')
+    write_table(cfg.work_dir, 'video_frame_macs.md', table)
 
 
 if __name__ == '__main__':

@@ -1,5 +1,9 @@
+from .load_clip_annotations import LoadClipAnnotations
 from .load_stacked_clip import LoadStackedClip
 from .pack_clip_seg_inputs import PackClipSegInputs
 from .strict_load_annotations import StrictLoadAnnotations
 
-__all__ = ['LoadStackedClip', 'PackClipSegInputs', 'StrictLoadAnnotations']
+__all__ = [
+    'LoadClipAnnotations', 'LoadStackedClip', 'PackClipSegInputs',
+    'StrictLoadAnnotations'
+]

@@ -35,6 +35,8 @@ class LoadStackedClip(BaseTransform):
         ValueError: When a frame cannot be decoded, or its size differs from
             the annotated frame's, naming both.
     """
+    paths_key = 'clip_paths'
+    decode_flag = 'color'
 
     def __init__(self,
                  to_float32: bool = False,
@@ -46,16 +48,19 @@ class LoadStackedClip(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         """Loads the clip into ``results['img']``."""
-        paths = results['clip_paths']
+        paths = results[self.paths_key]
         frames = [self._load(path) for path in paths]
         self._check_sizes(frames, paths)
-        img = np.concatenate(frames, axis=2)
+        frames = [frame.reshape(*frame.shape[:2], -1) for frame in frames]
+        return self._store(results, np.concatenate(frames, axis=2))
+
+    def _store(self, results: dict, stacked: np.ndarray) -> dict:
         if self.to_float32:
-            img = img.astype(np.float32)
-        results['img'] = img
-        results['img_shape'] = img.shape[:2]
-        results['ori_shape'] = img.shape[:2]
-        results['num_clip_frames'] = len(frames)
+            stacked = stacked.astype(np.float32)
+        results['img'] = stacked
+        results['img_shape'] = stacked.shape[:2]
+        results['ori_shape'] = stacked.shape[:2]
+        results['num_clip_frames'] = len(results[self.paths_key])
         return results
 
     def _load(self, path: str) -> np.ndarray:
@@ -64,7 +69,7 @@ class LoadStackedClip(BaseTransform):
         except FileNotFoundError as error:
             raise FileNotFoundError(f'frame {path} does not exist') from error
         frame = mmcv.imfrombytes(
-            content, flag='color', backend=self.imdecode_backend)
+            content, flag=self.decode_flag, backend=self.imdecode_backend)
         if frame is None:
             raise ValueError(f'frame {path} cannot be decoded as an image')
         return frame

@@ -1,5 +1,9 @@
 from typing import Sequence
 
+import numpy as np
+import torch
+from mmengine.structures import PixelData
+
 from mmseg.datasets.transforms import PackSegInputs
 from mmseg.registry import TRANSFORMS
 
@@ -14,7 +18,9 @@ class PackClipSegInputs(PackSegInputs):
     :class:`PackSegInputs` packs an image, with ``inputs`` of shape
     (num_frames, 3, H, W), oldest frame first.
 
-    The data sample holds the annotation of the last (annotated) frame.
+    The data sample holds the annotation of the last (annotated) frame as a
+    (1, H, W) ``gt_sem_seg``, or, after :class:`LoadClipAnnotations`, that of
+    every frame as a (num_frames, H, W) ``gt_sem_seg``, oldest first.
 
     Required keys: those of :class:`PackSegInputs` and ``num_clip_frames``.
 
@@ -27,9 +33,17 @@ class PackClipSegInputs(PackSegInputs):
         super().__init__(meta_keys=meta_keys)
 
     def transform(self, results: dict) -> dict:
-        """Packs the clip and its annotated frame's data sample."""
+        """Packs the clip and its data sample."""
+        clip_labels = None
+        if results.get('gt_seg_map', np.empty((0, 0))).ndim == 3:
+            clip_labels = results.pop('gt_seg_map')
         packed = super().transform(results)
         inputs = packed['inputs']
         num_frames = results['num_clip_frames']
         packed['inputs'] = inputs.reshape(num_frames, -1, *inputs.shape[1:])
+        if clip_labels is not None:
+            packed['data_samples'].gt_sem_seg = PixelData(
+                data=torch.from_numpy(
+                    np.ascontiguousarray(clip_labels.transpose(
+                        2, 0, 1)).astype(np.int64)))
         return packed

@@ -1,0 +1,123 @@
+"""The losses of :class:`ConvLSTMCanvasHead` on the canvas after every
+training step, without the full-resolution overhead of calling MMSeg's
+``loss_by_feat`` once per step.
+
+``loss_by_feat`` upsamples a canvas to the labels with ``F.interpolate``,
+keeps the log-softmax of all classes at full resolution for the backward
+pass, and computes the accuracy (a top-k) every time. Here each step's
+softmax cross-entropy is :func:`upsampled_cross_entropy` (upsampling by
+matrix products, one log-sum-exp per pixel kept), the pixel losses are
+shared by every cross-entropy term, other losses see the canvas upsampled
+by :func:`separable_bilinear_resize`, and the accuracy is computed for the
+last step only. Values and gradients equal those of ``loss_by_feat`` at
+every step. Steps are evaluated one after the other: concatenating them
+into one tensor was slower on the CPU and raises the peak memory.
+"""
+from typing import Dict, List, Optional, Tuple
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+from mmseg.models.losses import CrossEntropyLoss, accuracy
+from mmseg.utils import SampleList
+from .separable_resize import separable_bilinear_resize
+from .upsampled_cross_entropy import (cross_entropy_targets,
+                                      interpolation_matrices,
+                                      upsampled_cross_entropy)
+
+StepLosses = List[Dict[str, Tensor]]
+
+
+def loss_modules(head: nn.Module) -> List[nn.Module]:
+    """The loss modules of ``head.loss_decode``, as a list."""
+    if isinstance(head.loss_decode, nn.ModuleList):
+        return list(head.loss_decode)
+    return [head.loss_decode]
+
+
+def step_loss_fallback(head: nn.Module) -> Optional[str]:
+    """Why ``head`` computes its step losses with ``loss_by_feat``, or None
+    when :func:`fast_step_losses` applies."""
+    if not head.step_loss_fast_path:
+        return 'decode_head.step_loss_fast_path is False'
+    if head.sampler is not None:
+        return ('a pixel sampler (decode_head.sampler) weighs the pixels of '
+                'each step from that step\'s logits')
+    return None
+
+
+def uses_upsampled_cross_entropy(loss: nn.Module) -> bool:
+    """Whether ``loss`` is a softmax cross-entropy that
+    :func:`fast_step_losses` computes with :func:`upsampled_cross_entropy`
+    (the others get the upsampled canvas)."""
+    return (type(loss) is CrossEntropyLoss and not loss.use_sigmoid
+            and not loss.use_mask and loss.reduction == 'mean'
+            and loss.class_weight is None)
+
+
+def fast_step_losses(head: nn.Module, canvases: List[Tensor],
+                     batch_data_samples: SampleList
+                     ) -> Tuple[StepLosses, Tensor]:
+    """The loss terms on the canvas after every step, and the accuracy of
+    the last step.
+
+    Args:
+        head (nn.Module): The :class:`ConvLSTMCanvasHead`.
+        canvases (list[Tensor]): The canvas after each step, each of shape
+            (N, num_classes, h, w).
+        batch_data_samples (list[SegDataSample]): The labels.
+
+    Returns:
+        tuple: For each step a dict of its loss terms (named as by
+        ``loss_by_feat``), and the accuracy of the last step.
+    """
+    seg_label = head._stack_batch_gt(batch_data_samples).squeeze(1)
+    targets = cross_entropy_targets(seg_label, head.ignore_index)
+    matrices = interpolation_matrices(canvases[0], seg_label.shape[1:],
+                                      head.align_corners)
+    return [
+        _step_loss_terms(head, canvas, seg_label, targets, matrices)
+        for canvas in canvases
+    ], _last_step_accuracy(head, canvases[-1], seg_label)
+
+
+def _step_loss_terms(head: nn.Module, canvas: Tensor, seg_label: Tensor,
+                     targets: Tuple[Tensor, Tensor],
+                     matrices: Tuple[Tensor, Tensor]) -> Dict[str, Tensor]:
+    """The loss terms of one step's canvas: one per-pixel cross-entropy for
+    every loss that :func:`uses_upsampled_cross_entropy`, reduced by each,
+    and the other losses on the upsampled canvas."""
+    pixel_losses, logits, terms = None, None, dict()
+    for loss in loss_modules(head):
+        if uses_upsampled_cross_entropy(loss):
+            if pixel_losses is None:
+                pixel_losses = upsampled_cross_entropy(
+                    canvas, *targets, *matrices)
+            value = _reduce(loss, pixel_losses, targets[1])
+        else:
+            if logits is None:
+                logits = separable_bilinear_resize(canvas,
+                                                   seg_label.shape[1:],
+                                                   head.align_corners)
+            value = loss(logits, seg_label, ignore_index=head.ignore_index)
+        name = loss.loss_name
+        terms[name] = terms[name] + value if name in terms else value
+    return terms
+
+
+def _reduce(loss: CrossEntropyLoss, pixel_losses: Tensor,
+            valid: Tensor) -> Tensor:
+    """The per-pixel losses reduced as MMSeg's ``cross_entropy`` reduces
+    them, times the loss weight."""
+    counted = valid.sum().item() if loss.avg_non_ignore else valid.numel()
+    return loss.loss_weight * pixel_losses.sum() / (
+        counted + torch.finfo(torch.float32).eps)
+
+
+def _last_step_accuracy(head: nn.Module, canvas: Tensor,
+                        seg_label: Tensor) -> Tensor:
+    with torch.no_grad():
+        logits = separable_bilinear_resize(canvas, seg_label.shape[1:],
+                                           head.align_corners)
+        return accuracy(logits, seg_label, ignore_index=head.ignore_index)

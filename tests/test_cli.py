@@ -1,0 +1,33 @@
+"""The --time-budget-ms and --cuda-graph flags of tools/test.py and
+demo/image_demo.py set model.test_cfg."""
+import argparse
+
+from mmengine.config import Config
+
+from mmseg_convlstm.cli import add_step_budget_args, apply_step_budget_args
+from tests.conftest import DEMO_CONFIG
+
+
+def parsed(*flags: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add_step_budget_args(parser)
+    return parser.parse_args(list(flags))
+
+
+def test_without_flags_the_config_is_unchanged():
+    cfg = Config.fromfile(DEMO_CONFIG)
+    before = cfg.to_dict()
+    apply_step_budget_args(cfg, parsed())
+    assert cfg.to_dict() == before
+
+
+def test_a_time_budget_evaluates_the_mean_steps_and_miou():
+    cfg = Config.fromfile(DEMO_CONFIG)
+    assert cfg.test_evaluator.type == 'AnytimeIoUMetric'
+    apply_step_budget_args(cfg, parsed('--time-budget-ms', '40',
+                                       '--cuda-graph'))
+    assert cfg.model.test_cfg.time_budget_ms == 40.0
+    assert cfg.model.test_cfg.cuda_graph is True
+    assert cfg.model.test_cfg.return_all_steps is False
+    assert cfg.test_evaluator.type == 'AdaptiveExitIoUMetric'
+    assert cfg.test_evaluator.json_file == 'time_budget.json'

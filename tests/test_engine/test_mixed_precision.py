@@ -1,0 +1,34 @@
+import pytest
+
+from mmseg_convlstm.engine.mixed_precision import optim_wrapper_in_precision
+
+SGD = dict(type='SGD', lr=1e-3, momentum=0.95)
+
+
+@pytest.mark.parametrize('precision, dtype', [('fp16', 'float16'),
+                                              ('bf16', 'bfloat16')])
+def test_mixed_precision_trains_with_amp_optim_wrapper(precision, dtype):
+    config = dict(type='NonFiniteLossOptimWrapper', optimizer=SGD)
+
+    amp = optim_wrapper_in_precision(config, precision)
+
+    assert amp == dict(
+        type='AmpOptimWrapper',
+        optimizer=SGD,
+        dtype=dtype,
+        loss_scale='dynamic')
+    assert config['type'] == 'NonFiniteLossOptimWrapper'
+
+
+def test_fp32_drops_the_amp_settings_and_keeps_other_wrappers():
+    amp = optim_wrapper_in_precision(dict(optimizer=SGD), 'bf16')
+    guarded = dict(type='NonFiniteLossOptimWrapper', optimizer=SGD)
+
+    assert optim_wrapper_in_precision(amp, 'fp32') == dict(
+        type='OptimWrapper', optimizer=SGD)
+    assert optim_wrapper_in_precision(guarded, 'fp32') == guarded
+
+
+def test_unknown_precision_is_named():
+    with pytest.raises(ValueError, match="unknown precision 'fp8'"):
+        optim_wrapper_in_precision(dict(optimizer=SGD), 'fp8')
