@@ -6,7 +6,7 @@ import copy
 import multiprocessing
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 
 import torch
 from mmengine.config import Config, ConfigDict
@@ -22,6 +22,8 @@ from ..models.cuda_graph_steps import CUDAGraphSteps
 from .latency import (autocast_run, describe_device, graphed_run,
                       median_latencies)
 from .model_zoo import load_mmseg_config, zoo_model
+
+T = TypeVar('T')
 
 # DeepLabV3 R-101-D8 and PSPNet R-101-D8.
 BENCHMARK_BASELINES = (BASELINE_CONFIGS[1], BASELINE_CONFIGS[0])
@@ -355,17 +357,28 @@ def peak_training_memory(model_cfg: dict, crop: Tuple[int, int],
     ``model_cfg`` adds at its peak, on a random batch, measured in a fresh
     process so that no earlier allocation is reused (see
     :func:`memory_measure`)."""
+    return in_fresh_process(_training_step_peak,
+                            ConfigDict(model_cfg).to_dict(), tuple(crop),
+                            batch_size, device)
+
+
+def in_fresh_process(function: Callable[..., T], *args) -> T:
+    """``function(*args)`` in a new (spawned) process with this process's
+    number of torch threads and our models registered."""
     context = multiprocessing.get_context('spawn')
     with context.Pool(1) as pool:
-        return pool.apply(_training_step_peak,
-                          (ConfigDict(model_cfg).to_dict(), tuple(crop),
-                           batch_size, device, torch.get_num_threads()))
+        return pool.apply(_call_in_child,
+                          (function, torch.get_num_threads(), *args))
+
+
+def _call_in_child(function: Callable[..., T], threads: int, *args) -> T:
+    import mmseg_convlstm  # noqa: F401  registers our models in the child
+    torch.set_num_threads(threads)
+    return function(*args)
 
 
 def _training_step_peak(model_cfg: dict, crop: Tuple[int, int],
-                        batch_size: int, device: str, threads: int) -> int:
-    import mmseg_convlstm  # noqa: F401  registers our models in the child
-    torch.set_num_threads(threads)
+                        batch_size: int, device: str) -> int:
     model = build_segmentor(model_cfg, device, training=True)
     inputs = torch.rand(batch_size, 3, *crop, device=device)
     num_classes = model.decode_head.num_classes

@@ -5,7 +5,6 @@ chosen numbers of steps against DeepLabV3 and PSPNet R-101-D8, in fp32 and
 mixed precision, with the share of the head and its losses in ours, and the
 peak memory of each."""
 import copy
-import multiprocessing
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence, Tuple
 
@@ -18,8 +17,8 @@ from mmengine.utils import ProgressBar
 from mmseg.models.segmentors import BaseSegmentor
 from mmseg.structures import SegDataSample
 from ..engine.mixed_precision import PRECISIONS, optim_wrapper_in_precision
-from .benchmark import (BENCHMARK_BASELINES, measure_peak, memory_measure,
-                        model_title)
+from .benchmark import (BENCHMARK_BASELINES, in_fresh_process, measure_peak,
+                        memory_measure, model_title)
 from .complexity import build_segmentor
 from .latency import describe_device, median_latencies
 from .model_zoo import load_mmseg_config
@@ -133,7 +132,7 @@ def benchmark_train(cfg: Config,
     runs, head_runs = {}, {}
     for (title, num_steps), model_cfg in models.items():
         model = build_segmentor(model_cfg, device, training=True)
-        data = random_batch(model, crop, batch, device)
+        data = random_batch(model, crop, batch)
         for precision in precisions:
             optim_wrapper = build_optim_wrapper(
                 model,
@@ -208,9 +207,10 @@ def _our_model_cfg(model_cfg: dict, num_steps: int,
 
 
 def random_batch(model: BaseSegmentor, crop: Tuple[int, int],
-                 batch: int, device: str) -> dict:
-    """A batch as the dataloader gives it: ``batch`` random 8-bit images
-    of size ``crop`` and random labels of the model's classes."""
+                 batch: int) -> dict:
+    """A batch as the dataloader gives it, on the CPU (the model's data
+    preprocessor moves it): ``batch`` random 8-bit images of size ``crop``
+    and random labels of the model's classes."""
     num_classes = model.decode_head.num_classes
     return dict(
         inputs=[
@@ -259,21 +259,16 @@ def peak_training_memory(model_cfg: dict, optim_wrapper: dict,
     """Bytes one training iteration of the model of ``model_cfg`` in
     ``precision`` adds at its peak, measured in a fresh process (see
     :func:`memory_measure`)."""
-    context = multiprocessing.get_context('spawn')
-    with context.Pool(1) as pool:
-        return pool.apply(
-            _iteration_peak,
-            (ConfigDict(model_cfg).to_dict(),
-             optim_wrapper_in_precision(optim_wrapper, precision).to_dict(),
-             tuple(crop), batch, device, torch.get_num_threads()))
+    return in_fresh_process(
+        _iteration_peak,
+        ConfigDict(model_cfg).to_dict(),
+        optim_wrapper_in_precision(optim_wrapper, precision).to_dict(),
+        tuple(crop), batch, device)
 
 
 def _iteration_peak(model_cfg: dict, optim_wrapper: dict,
-                    crop: Tuple[int, int], batch: int, device: str,
-                    threads: int) -> int:
-    import mmseg_convlstm  # noqa: F401  registers our models in the child
-    torch.set_num_threads(threads)
+                    crop: Tuple[int, int], batch: int, device: str) -> int:
     model = build_segmentor(model_cfg, device, training=True)
-    data = random_batch(model, crop, batch, device)
+    data = random_batch(model, crop, batch)
     wrapper = build_optim_wrapper(model, ConfigDict(optim_wrapper))
     return measure_peak(lambda: model.train_step(data, wrapper), device)

@@ -9,6 +9,7 @@ from mmseg.structures import SegDataSample
 from mmseg.utils import SampleList, add_prefix
 from .carried_state import decay_canvas
 from .recurrent_encoder_decoder import RecurrentEncoderDecoder
+from .step_losses import weighted_loss_sum
 
 DEFAULT_CLIP_TRAIN_CFG = dict(
     steps_per_frame=1,
@@ -86,15 +87,12 @@ class ClipRecurrentEncoderDecoder(RecurrentEncoderDecoder):
             return super().loss(inputs, data_samples)
         labelled = self._labelled_frames(inputs.shape[1], data_samples)
         canvases = self._frame_canvases(self._clip_features(inputs))
-        losses: Dict[str, Tensor] = dict()
+        tagged_terms = []
         for frame, samples in labelled.items():
-            frame_losses = self.decode_head.loss_by_feat(
-                canvases[frame], samples)
-            accuracy = frame_losses.pop('acc_seg')
-            for name, value in frame_losses.items():
-                losses[name] = losses.get(name, 0) + value / len(labelled)
-                short_name = name.replace('loss_', '', 1)
-                losses[f'{short_name}_frame{frame}'] = value.detach()
+            (terms, ), accuracy = self.decode_head.canvas_losses(
+                [canvases[frame]], samples)
+            tagged_terms.append((f'frame{frame}', 1 / len(labelled), terms))
+        losses = weighted_loss_sum(tagged_terms)
         losses['acc_seg'] = accuracy
         return add_prefix(losses, 'decode')
 

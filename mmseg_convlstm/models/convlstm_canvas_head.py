@@ -11,7 +11,8 @@ from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
 from .convlstm_cell import ConvLSTMCell, LSTMState
-from .step_losses import step_loss_fallback, fast_step_losses
+from .step_losses import (fast_step_losses, step_loss_fallback,
+                          weighted_loss_sum)
 
 
 class RecurrentState(NamedTuple):
@@ -325,15 +326,13 @@ class ConvLSTMCanvasHead(BaseDecodeHead):
         canvases = self.forward_steps(inputs, self.num_steps)
         weights = self.step_loss_weights or [1.0 / len(canvases)
                                              ] * len(canvases)
-        step_losses, accuracy = self._step_losses(canvases,
-                                                  batch_data_samples)
-        losses = dict()
-        for step, (step_loss, weight) in enumerate(
-                zip(step_losses, weights), 1):
-            for name, value in step_loss.items():
-                losses[name] = losses.get(name, 0) + weight * value
-                short_name = name.replace('loss_', '', 1)
-                losses[f'{short_name}_step{step}'] = value.detach()
+        step_losses, accuracy = self.canvas_losses(canvases,
+                                                   batch_data_samples)
+        losses = weighted_loss_sum([
+            (f'step{step}', weight, terms)
+            for step, (weight, terms) in enumerate(
+                zip(weights, step_losses), 1)
+        ])
         losses['acc_seg'] = accuracy
         return losses
 
@@ -343,9 +342,13 @@ class ConvLSTMCanvasHead(BaseDecodeHead):
         when by :func:`~.step_losses.fast_step_losses`."""
         return step_loss_fallback(self)
 
-    def _step_losses(self, canvases: List[Tensor],
-                     batch_data_samples: SampleList
-                     ) -> Tuple[List[dict], Tensor]:
+    def canvas_losses(self, canvases: List[Tensor],
+                      batch_data_samples: SampleList
+                      ) -> Tuple[List[dict], Tensor]:
+        """The loss terms (by name, unweighted) of each canvas against the
+        labels of ``batch_data_samples``, and the accuracy of the last
+        canvas: :func:`~.step_losses.fast_step_losses`, or ``loss_by_feat``
+        when :attr:`step_loss_fallback` says so."""
         if self.step_loss_fallback is None:
             return fast_step_losses(self, canvases, batch_data_samples)
         step_losses = [

@@ -44,6 +44,27 @@ def bilinear_matrix(in_size: int, out_size: int, align_corners: bool,
     return matrix.to(device=device, dtype=dtype)
 
 
+def interpolation_matrices(x: Tensor, size: Tuple[int, int],
+                           align_corners: bool) -> Tuple[Tensor, Tensor]:
+    """The row and column matrices (:func:`bilinear_matrix`) that resize
+    ``x`` (..., h, w) to ``size``, in the dtype autocast gives a matrix
+    product of ``x`` (``x``'s own without autocast)."""
+    dtype = x.dtype
+    if torch.is_autocast_enabled(x.device.type):
+        dtype = torch.get_autocast_dtype(x.device.type)
+    height, width = size
+    return (bilinear_matrix(x.shape[-2], height, align_corners, dtype,
+                            x.device),
+            bilinear_matrix(x.shape[-1], width, align_corners, dtype,
+                            x.device))
+
+
+def resize_with(x: Tensor, rows: Tensor, columns: Tensor) -> Tensor:
+    """``rows @ x @ columns.T`` in the matrices' dtype: ``x`` resized by
+    :func:`interpolation_matrices`."""
+    return torch.matmul(torch.matmul(rows, x.to(rows.dtype)), columns.t())
+
+
 def separable_bilinear_resize(x: Tensor, size: Tuple[int, int],
                               align_corners: bool) -> Tensor:
     """``F.interpolate(x, size, mode='bilinear', align_corners=...)`` as
@@ -57,9 +78,4 @@ def separable_bilinear_resize(x: Tensor, size: Tuple[int, int],
     Returns:
         Tensor: Maps of shape (..., H, W).
     """
-    height, width = size
-    rows = bilinear_matrix(x.shape[-2], height, align_corners, x.dtype,
-                           x.device)
-    columns = bilinear_matrix(x.shape[-1], width, align_corners, x.dtype,
-                              x.device)
-    return torch.matmul(torch.matmul(rows, x), columns.t())
+    return resize_with(x, *interpolation_matrices(x, size, align_corners))

@@ -8,12 +8,12 @@ pass, and computes the accuracy (a top-k) every time. Here each step's
 softmax cross-entropy is :func:`upsampled_cross_entropy` (upsampling by
 matrix products, one log-sum-exp per pixel kept), the pixel losses are
 shared by every cross-entropy term, other losses see the canvas upsampled
-by :func:`separable_bilinear_resize`, and the accuracy is computed for the
+by the same matrix products, and the accuracy is computed for the
 last step only. Values and gradients equal those of ``loss_by_feat`` at
 every step. Steps are evaluated one after the other: concatenating them
 into one tensor was slower on the CPU and raises the peak memory.
 """
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -21,12 +21,34 @@ from torch import Tensor
 
 from mmseg.models.losses import CrossEntropyLoss, accuracy
 from mmseg.utils import SampleList
-from .separable_resize import separable_bilinear_resize
+from .separable_resize import interpolation_matrices, resize_with
 from .upsampled_cross_entropy import (cross_entropy_targets,
-                                      interpolation_matrices,
                                       upsampled_cross_entropy)
 
 StepLosses = List[Dict[str, Tensor]]
+
+
+def weighted_loss_sum(tagged_terms: Sequence[Tuple[str, float, Dict[str,
+                                                                    Tensor]]]
+                      ) -> Dict[str, Tensor]:
+    """Sums loss terms over steps (or frames) with their weights.
+
+    Args:
+        tagged_terms (Sequence[tuple]): For each step, a tag (e.g.
+            ``'step3'``), its weight and its loss terms by name.
+
+    Returns:
+        dict[str, Tensor]: Each term's weighted sum under its name, and its
+        unweighted value at each step, detached, as ``<name>_<tag>`` with
+        ``loss_`` left out of the name (``ce_step3``), for the log.
+    """
+    losses = dict()
+    for tag, weight, terms in tagged_terms:
+        for name, value in terms.items():
+            losses[name] = losses.get(name, 0) + weight * value
+            short_name = name.replace('loss_', '', 1)
+            losses[f'{short_name}_{tag}'] = value.detach()
+    return losses
 
 
 def loss_modules(head: nn.Module) -> List[nn.Module]:
@@ -79,7 +101,7 @@ def fast_step_losses(head: nn.Module, canvases: List[Tensor],
     return [
         _step_loss_terms(head, canvas, seg_label, targets, matrices)
         for canvas in canvases
-    ], _last_step_accuracy(head, canvases[-1], seg_label)
+    ], _last_step_accuracy(head, canvases[-1], seg_label, matrices)
 
 
 def _step_loss_terms(head: nn.Module, canvas: Tensor, seg_label: Tensor,
@@ -97,9 +119,7 @@ def _step_loss_terms(head: nn.Module, canvas: Tensor, seg_label: Tensor,
             value = _reduce(loss, pixel_losses, targets[1])
         else:
             if logits is None:
-                logits = separable_bilinear_resize(canvas,
-                                                   seg_label.shape[1:],
-                                                   head.align_corners)
+                logits = resize_with(canvas, *matrices)
             value = loss(logits, seg_label, ignore_index=head.ignore_index)
         name = loss.loss_name
         terms[name] = terms[name] + value if name in terms else value
@@ -110,14 +130,16 @@ def _reduce(loss: CrossEntropyLoss, pixel_losses: Tensor,
             valid: Tensor) -> Tensor:
     """The per-pixel losses reduced as MMSeg's ``cross_entropy`` reduces
     them, times the loss weight."""
-    counted = valid.sum().item() if loss.avg_non_ignore else valid.numel()
+    # A tensor count, where MMSeg's .item() would wait for the device.
+    counted = valid.sum() if loss.avg_non_ignore else valid.numel()
     return loss.loss_weight * pixel_losses.sum() / (
         counted + torch.finfo(torch.float32).eps)
 
 
-def _last_step_accuracy(head: nn.Module, canvas: Tensor,
-                        seg_label: Tensor) -> Tensor:
+def _last_step_accuracy(head: nn.Module, canvas: Tensor, seg_label: Tensor,
+                        matrices: Tuple[Tensor, Tensor]) -> Tensor:
     with torch.no_grad():
-        logits = separable_bilinear_resize(canvas, seg_label.shape[1:],
-                                           head.align_corners)
-        return accuracy(logits, seg_label, ignore_index=head.ignore_index)
+        return accuracy(
+            resize_with(canvas, *matrices),
+            seg_label,
+            ignore_index=head.ignore_index)

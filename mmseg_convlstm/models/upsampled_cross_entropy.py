@@ -14,7 +14,7 @@ from typing import Optional, Tuple
 import torch
 from torch import Tensor
 
-from .separable_resize import bilinear_matrix
+from .separable_resize import resize_with
 
 
 class UpsampledCrossEntropy(torch.autograd.Function):
@@ -22,13 +22,14 @@ class UpsampledCrossEntropy(torch.autograd.Function):
     ``rows @ logits @ columns.T``.
 
     The products run in the matrices' dtype (half precision under mixed
-    precision, see :func:`interpolation_matrices`), the softmax in fp32.
+    precision, see :func:`~.separable_resize.interpolation_matrices`), the
+    softmax in fp32.
     """
 
     @staticmethod
     def forward(ctx, logits: Tensor, targets: Tensor, valid: Tensor,
                 rows: Tensor, columns: Tensor) -> Tensor:
-        upsampled = _upsample(logits, rows, columns).float()
+        upsampled = resize_with(logits, rows, columns).float()
         log_sum_exp = torch.logsumexp(upsampled, dim=1)
         pixel_losses = (log_sum_exp -
                         upsampled.gather(1, targets).squeeze(1)) * valid
@@ -39,7 +40,7 @@ class UpsampledCrossEntropy(torch.autograd.Function):
     @staticmethod
     def backward(ctx, pixel_gradients: Tensor) -> Tuple[Optional[Tensor], ...]:
         logits, log_sum_exp, targets, valid, rows, columns = ctx.saved_tensors
-        upsampled = _upsample(logits, rows, columns).float()
+        upsampled = resize_with(logits, rows, columns).float()
         weights = (pixel_gradients * valid).unsqueeze(1)
         gradients = upsampled.sub_(log_sum_exp.unsqueeze(1)).exp_()
         # softmax - one_hot, by comparison rather than scatter_add_, which
@@ -60,31 +61,12 @@ def cross_entropy_targets(labels: Tensor,
     return labels.masked_fill(~valid, 0).unsqueeze(1), valid
 
 
-def interpolation_matrices(logits: Tensor, size: Tuple[int, int],
-                           align_corners: bool) -> Tuple[Tensor, Tensor]:
-    """The row and column matrices of the bilinear upsampling of ``logits``
-    to ``size``, in the dtype autocast gives a matrix product of
-    ``logits`` (``logits``' own without autocast)."""
-    dtype = logits.dtype
-    if torch.is_autocast_enabled(logits.device.type):
-        dtype = torch.get_autocast_dtype(logits.device.type)
-    height, width = size
-    return (bilinear_matrix(logits.shape[-2], height, align_corners, dtype,
-                            logits.device),
-            bilinear_matrix(logits.shape[-1], width, align_corners, dtype,
-                            logits.device))
-
-
 def upsampled_cross_entropy(logits: Tensor, targets: Tensor, valid: Tensor,
                             rows: Tensor, columns: Tensor) -> Tensor:
     """Per-pixel cross-entropy (N, H, W) of ``logits`` (N, C, h, w)
-    upsampled by :func:`interpolation_matrices`, against
+    upsampled by the matrices of
+    :func:`~.separable_resize.interpolation_matrices`, against
     :func:`cross_entropy_targets`; 0 where ignored. Equals
     ``F.cross_entropy(F.interpolate(logits, mode='bilinear'), labels,
     reduction='none', ignore_index=...)`` in value and gradient."""
     return UpsampledCrossEntropy.apply(logits, targets, valid, rows, columns)
-
-
-def _upsample(logits: Tensor, rows: Tensor, columns: Tensor) -> Tensor:
-    logits = logits.to(rows.dtype)
-    return torch.matmul(torch.matmul(rows, logits), columns.t())
