@@ -15,7 +15,7 @@ from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from .analysis.benchmark import BENCHMARK_BASELINES
+from .benchmarks.inference_benchmark import BENCHMARK_BASELINES
 
 
 def add_config_args(parser: argparse.ArgumentParser) -> None:

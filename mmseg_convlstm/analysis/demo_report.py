@@ -12,7 +12,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from mmseg.evaluation import IoUMetric
 from ..evaluation.deterministic_iou_metric import count_areas
-from .step_pictures import save_step_grid
+from ..models.recurrent_encoder_decoder import step_labels_of
+from ..visualization.step_pictures import save_step_grid
 
 
 def all_background_miou(dataset: Dataset, background: int = 0) -> float:
@@ -48,7 +49,7 @@ def save_prediction_pictures(model: torch.nn.Module, dataloader: DataLoader,
     for batch in islice(dataloader, num_images):
         with torch.no_grad():
             (result, ) = model.test_step(batch)
-        step_labels = result.pred_sem_seg_steps.data.cpu().numpy()
+        step_labels = step_labels_of(result)
         path = osp.join(
             out_dir,
             osp.splitext(osp.basename(result.img_path))[0] + '_steps.png')

@@ -14,7 +14,7 @@ from torch import nn
 
 from mmseg.registry import DATASETS
 from .spectral_report import SpectralComparison, step_series_name
-from .step_inference import predict_dataset_item, step_labels_of
+from ..apis.step_inference import predict_dataset_item, step_labels_of
 
 Predictions = Dict[str, np.ndarray]
 Source = Iterator[Tuple[np.ndarray, Callable[[], Predictions]]]

@@ -1,9 +1,13 @@
+"""What a user calls to segment images and video with a recurrent model."""
 from .recurrent_video_inferencer import (RecurrentVideoInferencer,
                                          VideoFramePrediction)
-from .video_benchmark import (evaluate_video_settings, run_video_benchmark,
-                              video_settings)
+from .step_inference import (dataset_meta, init_step_model,
+                             predict_dataset_item, predict_step_labels)
+from .video_demo import segment_video
+from .video_frame_reader import VideoFrameReader
 
 __all__ = [
-    'RecurrentVideoInferencer', 'VideoFramePrediction',
-    'evaluate_video_settings', 'run_video_benchmark', 'video_settings'
+    'RecurrentVideoInferencer', 'VideoFramePrediction', 'VideoFrameReader',
+    'dataset_meta', 'init_step_model', 'predict_dataset_item',
+    'predict_step_labels', 'segment_video'
 ]

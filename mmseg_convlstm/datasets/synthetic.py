@@ -1,6 +1,7 @@
 """Small generated datasets in the real on-disk layouts of PASCAL VOC 2012
-(VOCdevkit, with SBD's SegmentationClassAug) and Cityscapes (leftImg8bit,
-gtFine ``*_labelTrainIds.png``, leftImg8bit_sequence).
+(VOCdevkit, with SBD's SegmentationClassAug), Cityscapes (leftImg8bit,
+gtFine ``*_labelTrainIds.png``, leftImg8bit_sequence) and CamVid (SegNet's
+``train/`` + ``trainannot/`` folders of video frames).
 
 Scenes are textured shapes on a textured background; each class has its own
 shape, texture and colour, so a small network can learn them in minutes.
@@ -26,6 +27,9 @@ IGNORE_INDEX = 255
 VOC_SHAPE_CLASSES = (2, 7, 15)  # bicycle, car, person
 CITYSCAPES_BACKGROUND_CLASS = 0  # road
 CITYSCAPES_SHAPE_CLASSES = (18, 13, 11)  # bicycle, car, person
+CAMVID_BACKGROUND_CLASS = 3  # road
+CAMVID_SHAPE_CLASSES = (10, 8, 9)  # bicyclist, car, pedestrian
+CAMVID_VOID = 11
 SHAPE_KINDS = ('wheels', 'box', 'ellipse')
 SHAPE_COLOURS = ((200, 60, 40), (40, 90, 210), (230, 200, 50))
 FILE_SUFFIXES = {
@@ -383,3 +387,53 @@ def make_cityscapes_tree(root: str,
                         osp.join(folders[folder],
                                  stem + FILE_SUFFIXES[folder]))
     return root
+
+
+def make_camvid_tree(root: str,
+                     splits: Optional[Dict[str, int]] = None,
+                     image_size: Tuple[int, int] = (96, 128),
+                     sequences: Sequence[str] = ('0001TP', '0006R0'),
+                     num_shapes: int = 3,
+                     seed: int = 0) -> str:
+    """Writes ``root/CamVid`` in SegNet's layout: for every split,
+    ``{split}/`` RGB PNG frames and ``{split}annot/`` label PNGs (mode L,
+    values 0-10 the classes, 11 void around every object) of the same
+    names, and ``{split}.txt`` listing the pairs as SegNet does.
+
+    Each split holds ``splits[split]`` consecutive frames of every sequence
+    of ``sequences``, one :class:`Scene` each, named ``SEQUENCE_FRAME.png``
+    with frame numbers two apart; the frames of a sequence whose name
+    contains ``R`` get CamVid's ``f`` before the number (``0006R0_f00930``).
+
+    Returns:
+        str: The ``CamVid`` directory (a config's ``data_root``).
+    """
+    splits = splits or dict(train=4, val=3)
+    data_root = osp.join(root, 'CamVid')
+    rng = np.random.default_rng(seed)
+    for split, count in splits.items():
+        for folder in (split, split + 'annot'):
+            os.makedirs(osp.join(data_root, folder), exist_ok=True)
+        pairs = []
+        for sequence in sequences:
+            scene = random_scene(rng, CAMVID_SHAPE_CLASSES, num_shapes,
+                                 image_size, count)
+            prefix = 'f' if 'R' in sequence else ''
+            for index in range(count):
+                image, labels = render_scene_frame(
+                    rng,
+                    scene,
+                    index - count + 1,
+                    image_size,
+                    background_label=CAMVID_BACKGROUND_CLASS)
+                objects = np.isin(labels, CAMVID_SHAPE_CLASSES)
+                labels[_ring(objects, 1)] = CAMVID_VOID
+                name = f'{sequence}_{prefix}{930 + 2 * index:05d}.png'
+                Image.fromarray(image).save(osp.join(data_root, split, name))
+                Image.fromarray(labels).save(
+                    osp.join(data_root, split + 'annot', name))
+                pairs.append(f'/SegNet/CamVid/{split}/{name} '
+                             f'/SegNet/CamVid/{split}annot/{name}\n')
+        with open(osp.join(data_root, f'{split}.txt'), 'w') as file:
+            file.write(''.join(pairs))
+    return data_root

@@ -9,8 +9,8 @@ from mmengine.runner import Runner
 
 from mmseg.registry import HOOKS
 from mmseg.structures import SegDataSample
-from ..analysis.step_inference import step_labels_of
-from ..analysis.step_pictures import render_step_grid
+from ..models.recurrent_encoder_decoder import step_labels_of
+from ..visualization.step_pictures import render_step_grid
 
 
 @HOOKS.register_module()

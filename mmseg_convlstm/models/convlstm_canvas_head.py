@@ -1,7 +1,7 @@
 from functools import partial
 from itertools import islice
 from typing import (Callable, Iterator, List, NamedTuple, Optional, Sequence,
-                    Tuple)
+                    Tuple, Union)
 
 import torch
 import torch.nn as nn
@@ -295,6 +295,23 @@ class ConvLSTMCanvasHead(BaseDecodeHead):
                 bottom_projection = bottom_projection[keep]
             state = _select_images(state, keep)
         return final_canvas, steps_used
+
+    def _transform_inputs(self, inputs: Union[Tensor, Sequence[Tensor]]
+                          ) -> Tensor:
+        """The feature map this head reads. A backbone with one output
+        (e.g. MMSeg's ``MobileNetV2`` with one ``out_indices`` entry) gives
+        a bare tensor, where ``in_index`` would pick an image of the batch:
+        it is taken as the one output, which ``in_index`` must then name."""
+        if isinstance(inputs, Tensor):
+            if self.in_index not in (0, -1):
+                raise ValueError(
+                    'the backbone returns one feature map (a tensor, not a '
+                    'tuple: model.backbone.out_indices has one entry), but '
+                    f'model.decode_head.in_index={self.in_index} picks '
+                    f'output number {self.in_index}: set in_index=0 or give '
+                    'the backbone more out_indices')
+            inputs = [inputs]
+        return super()._transform_inputs(inputs)
 
     def forward_steps(self, inputs: Tuple[Tensor],
                       num_steps: int) -> List[Tensor]:

@@ -1,6 +1,7 @@
 import logging
 from typing import Iterator, List, Optional, Tuple
 
+import numpy as np
 import torch
 from mmengine.logging import print_log
 from mmengine.structures import PixelData
@@ -225,3 +226,11 @@ class RecurrentEncoderDecoder(EncoderDecoder):
             sample.pred_sem_seg.data
             for sample in self.postprocess_result(logits, blanks)
         ]
+
+
+def step_labels_of(sample: SegDataSample) -> np.ndarray:
+    """The labels (T, H, W) after every step stored in a prediction."""
+    if 'pred_sem_seg_steps' not in sample:
+        raise KeyError('the prediction has no pred_sem_seg_steps: run the '
+                       'model with model.test_cfg.return_all_steps=True')
+    return sample.pred_sem_seg_steps.data.cpu().numpy()

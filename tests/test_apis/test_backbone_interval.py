@@ -7,13 +7,9 @@ import os.path as osp
 import mmcv
 import pytest
 import torch
-from mmengine.runner import Runner
 from torch.testing import assert_close
 
-from mmseg_convlstm.apis import (RecurrentVideoInferencer,
-                                 evaluate_video_settings, video_settings)
-from mmseg_convlstm.apis.video_benchmark import add_frame_macs
-from mmseg_convlstm.apis.video_macs import (average_frame_macs, feature_macs)
+from mmseg_convlstm.apis import RecurrentVideoInferencer
 
 
 def clip_frames(root):
@@ -72,27 +68,3 @@ def test_a_bad_backbone_interval_is_named(model, interval):
 def test_advance_without_features_needs_features_first(model):
     with pytest.raises(ValueError, match='no frame has given features'):
         RecurrentVideoInferencer(model).advance(None)
-
-
-def test_the_benchmark_averages_the_phases_and_divides_the_backbone(model):
-    loader = Runner.build_dataloader(model.cfg.video_test_dataloader)
-    settings = video_settings([0, 2], [1], 1, backbone_intervals=[1, 2])
-    rows = evaluate_video_settings(model, loader, settings)
-    add_frame_macs(model, rows)
-    by_setting = {
-        (row['mode'], row['context_frames'], row['backbone_interval']): row
-        for row in rows
-    }
-    # One frame from a reset runs the backbone whatever the interval.
-    assert by_setting[('video', 0, 2)]['mIoU'] == by_setting[('video', 0,
-                                                              1)]['mIoU']
-    backbone, _ = feature_macs(model, tuple(rows[0]['input_shape']))
-    every_frame = by_setting[('video', 2, 1)]['gmacs_per_frame']
-    every_other = by_setting[('video', 2, 2)]['gmacs_per_frame']
-    assert every_frame - every_other == pytest.approx(backbone / 2e9, abs=1e-4)
-
-
-def test_average_frame_macs():
-    assert average_frame_macs(100, 10, 4) == 35
-    with pytest.raises(ValueError, match='backbone_interval'):
-        average_frame_macs(100, 10, 0)

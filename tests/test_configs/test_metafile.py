@@ -10,7 +10,7 @@ import yaml
 from mmengine.config import Config
 
 from mmseg.registry import MODELS
-from mmseg_convlstm.analysis.complexity import recurrent_macs
+from mmseg_convlstm.utils.complexity import recurrent_macs
 from tests.tools_runner import REPO
 
 # Small enough to count their MACs in the test (a ResNetV1c-18 on a small

@@ -127,3 +127,35 @@ def test_glorot_normal_initialisation():
     assert weight.std().item() == pytest.approx(expected_std, rel=0.05)
     assert torch.all(head.cells[0].input_conv.bias == 0)
     assert isinstance(head, ConvLSTMCanvasHead)
+
+
+def test_a_bare_tensor_from_a_one_output_backbone_is_the_feature_map():
+    head = build_head().eval()
+    features = torch.randn(2, 6, 5, 7)
+    with torch.no_grad():
+        torch.testing.assert_close(head(features), head((features, )))
+
+
+def test_a_bare_tensor_with_another_in_index_names_both_keys():
+    head = build_head(in_index=3)
+    with pytest.raises(ValueError,
+                       match='backbone.out_indices.*decode_head.in_index=3'):
+        head(torch.randn(2, 6, 5, 7))
+
+
+def test_mobilenet_v2_with_one_out_index_trains_with_in_index_0():
+    model = MODELS.build(
+        dict(
+            type='RecurrentEncoderDecoder',
+            data_preprocessor=dict(type='SegDataPreProcessor'),
+            backbone=dict(
+                type='MobileNetV2', widen_factor=0.25, out_indices=(6, )),
+            decode_head=dict(
+                type='ConvLSTMCanvasHead',
+                in_channels=80,
+                in_index=0,
+                hidden_channels=(8, 5, NUM_CLASSES),
+                num_classes=NUM_CLASSES,
+                num_steps=2)))
+    losses = model.loss(torch.randn(2, 3, 64, 64), samples(2, 64, 64))
+    assert torch.isfinite(losses['decode.loss_ce'])

@@ -6,7 +6,7 @@ import json
 import pytest
 from mmengine.config import Config
 
-from mmseg_convlstm.analysis.benchmark import benchmark_budget
+from mmseg_convlstm.benchmarks.inference_benchmark import benchmark_budget
 from tests.tools_runner import DEMO_CONFIG, run_tool
 
 

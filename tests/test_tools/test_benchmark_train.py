@@ -6,7 +6,7 @@ import json
 import pytest
 from mmengine.config import Config
 
-from mmseg_convlstm.analysis.train_benchmark import benchmark_train
+from mmseg_convlstm.benchmarks.train_benchmark import benchmark_train
 from tests.tools_runner import DEMO_CONFIG, run_tool
 
 DEEPLAB = 'DeepLabV3 R-101-D8'

@@ -12,9 +12,9 @@ from mmengine.structures import PixelData
 from PIL import Image
 
 from mmseg.registry import MODELS
-from mmseg_convlstm.analysis.budget import (read_adaptive_exit_json,
+from mmseg_convlstm.benchmarks.budget_curve import (read_adaptive_exit_json,
                                             read_anytime_json)
-from mmseg_convlstm.analysis.model_zoo import mmseg_config_path
+from mmseg_convlstm.utils.model_zoo import mmseg_config_path
 from mmseg_convlstm.evaluation import AnytimeIoUMetric
 from tests.tools_runner import DEMO_CONFIG, run_tool, voc_overrides
 

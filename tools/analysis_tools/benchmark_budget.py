@@ -9,7 +9,7 @@ both; ``--amp`` measures under autocast. Writes the tables as Markdown and
 prints them."""
 import argparse
 
-from mmseg_convlstm.analysis.benchmark import benchmark_budget
+from mmseg_convlstm.benchmarks.inference_benchmark import benchmark_budget
 from mmseg_convlstm.cli import (add_benchmark_args, input_shape, load_config,
                                 write_report)
 

@@ -6,7 +6,7 @@ losses in our iteration and the peak memory of each. Writes the table as
 Markdown and JSON and prints it."""
 import argparse
 
-from mmseg_convlstm.analysis.train_benchmark import (PRECISIONS,
+from mmseg_convlstm.benchmarks.train_benchmark import (PRECISIONS,
                                                      benchmark_train)
 from mmseg_convlstm.cli import (add_benchmark_args, input_shape, load_config,
                                 write_report)

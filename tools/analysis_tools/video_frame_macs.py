@@ -4,10 +4,10 @@ frames (s steps per frame). Needs no data and no checkpoint; prints the
 table and writes it to <work dir>/video_frame_macs.md."""
 import argparse
 
-from mmseg_convlstm.analysis.complexity import build_segmentor
-from mmseg_convlstm.apis.video_benchmark import frame_macs_rows
-from mmseg_convlstm.apis.video_report import MACS_NOTE, macs_table
-from mmseg_convlstm.analysis.step_inference import configured_steps
+from mmseg_convlstm.utils.complexity import build_segmentor
+from mmseg_convlstm.benchmarks.video_benchmark import frame_macs_rows
+from mmseg_convlstm.benchmarks.video_report import MACS_NOTE, macs_table
+from mmseg_convlstm.apis.step_inference import configured_steps
 from mmseg_convlstm.cli import (add_config_args, add_shape_arg,
                                 add_work_dir_arg, input_shape, load_config,
                                 write_table)

@@ -1,6 +1,6 @@
 """Multiply-accumulates (MACs) of one video frame, counted by
 :class:`mmengine.analysis.FlopAnalyzer` (through
-:func:`mmseg_convlstm.analysis.complexity.count_macs`).
+:func:`mmseg_convlstm.utils.complexity.count_macs`).
 
 MMEngine's counter calls multiply-accumulates "flops" (the fvcore
 convention); what it returns are MACs. It counts convolutions and matrix
@@ -14,7 +14,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from mmseg.models import BaseSegmentor
-from ..analysis.complexity import count_macs
+from .complexity import count_macs
 from ..models.convlstm_canvas_head import ConvLSTMCanvasHead, RecurrentState
 
 

@@ -13,6 +13,7 @@ from torch import nn
 from mmseg.apis import inference_model, init_model
 from mmseg.registry import DATASETS
 from mmseg.structures import SegDataSample
+from ..models.recurrent_encoder_decoder import step_labels_of
 
 
 def configured_steps(cfg: Config) -> int:
@@ -67,14 +68,6 @@ def dataset_meta(model: nn.Module) -> Dict[str, list]:
     metainfo = DATASETS.get(dataset_type).METAINFO
     return dict(
         classes=list(metainfo['classes']), palette=list(metainfo['palette']))
-
-
-def step_labels_of(sample: SegDataSample) -> np.ndarray:
-    """The labels (T, H, W) after every step stored in a prediction."""
-    if 'pred_sem_seg_steps' not in sample:
-        raise KeyError('the prediction has no pred_sem_seg_steps: run the '
-                       'model with model.test_cfg.return_all_steps=True')
-    return sample.pred_sem_seg_steps.data.cpu().numpy()
 
 
 def predict_step_labels(model: nn.Module,

@@ -12,11 +12,11 @@ from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 from mmengine.utils import ProgressBar
 
-from .complexity import (RecurrentSegmentorAtSteps, build_segmentor,
+from ..utils.complexity import (RecurrentSegmentorAtSteps, build_segmentor,
                          count_macs, count_params, per_step_macs,
                          random_image, recurrent_macs)
 from .latency import describe_device, median_latencies
-from .model_zoo import load_mmseg_config, zoo_model
+from ..utils.model_zoo import load_mmseg_config, zoo_model
 
 BASELINE_CONFIGS = (
     'mmseg::pspnet/pspnet_r101-d8_4xb4-20k_voc12aug-512x512.py',

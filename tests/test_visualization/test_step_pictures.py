@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmseg_convlstm.analysis.step_pictures import (colorize, render_step_grid,
+from mmseg_convlstm.visualization.step_pictures import (colorize, render_step_grid,
                                                    save_step_grid,
                                                    step_grid_figure)
 

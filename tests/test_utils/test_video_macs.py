@@ -1,8 +1,10 @@
 """The MACs of the recurrent steps of one frame match a count by hand of
 the 1x1 convolutions of the cells."""
+import pytest
 import torch
 
-from mmseg_convlstm.apis.video_macs import feature_macs, recurrent_step_macs
+from mmseg_convlstm.utils.video_macs import (average_frame_macs, feature_macs,
+                                             recurrent_step_macs)
 
 
 def cell_convolutions(head):
@@ -37,3 +39,9 @@ def test_feature_macs_grow_with_the_input(model):
     assert large_features.shape[-2:] == (5, 9)
     assert small_features.shape[-2:] == (3, 5)
     assert torch.isfinite(large_features).all()
+
+
+def test_average_frame_macs():
+    assert average_frame_macs(100, 10, 4) == 35
+    with pytest.raises(ValueError, match='backbone_interval'):
+        average_frame_macs(100, 10, 0)

@@ -15,13 +15,13 @@ from mmengine.structures import PixelData
 from mmengine.utils import ProgressBar
 
 from mmseg.structures import SegDataSample
-from .budget import BASELINE_CONFIGS
-from .complexity import (RecurrentSegmentorAtSteps, build_segmentor,
+from .budget_curve import BASELINE_CONFIGS
+from ..utils.complexity import (RecurrentSegmentorAtSteps, build_segmentor,
                          input_projection_cache, random_image)
 from ..models.cuda_graph_steps import CUDAGraphSteps
 from .latency import (autocast_run, describe_device, graphed_run,
                       median_latencies)
-from .model_zoo import load_mmseg_config, zoo_model
+from ..utils.model_zoo import load_mmseg_config, zoo_model
 
 T = TypeVar('T')
 

@@ -18,8 +18,8 @@ from mmseg.models import BaseSegmentor
 from mmseg.structures import SegDataSample
 from ..evaluation.deterministic_iou_metric import count_areas
 from ..models.convlstm_canvas_head import ConvLSTMCanvasHead
-from .recurrent_video_inferencer import RecurrentVideoInferencer
-from .video_macs import (average_frame_macs, feature_macs,
+from ..apis.recurrent_video_inferencer import RecurrentVideoInferencer
+from ..utils.video_macs import (average_frame_macs, feature_macs,
                          recurrent_step_macs)
 
 VIDEO_DATALOADER_KEY = 'video_test_dataloader'

@@ -3,9 +3,9 @@ clip length, and the memory options cut them."""
 import pytest
 from mmengine.config import Config
 
-from mmseg_convlstm.analysis.clip_memory import (clip_memory_rows,
+from mmseg_convlstm.benchmarks.clip_memory import (clip_memory_rows,
                                                  clip_memory_table)
-from mmseg_convlstm.analysis.complexity import build_segmentor
+from mmseg_convlstm.utils.complexity import build_segmentor
 from tests.video_helpers import CLIP_CONFIG, tiny_video_config
 
 SHAPE = (33, 65)

@@ -4,7 +4,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmseg_convlstm.analysis.complexity import (RecurrentMACs,
+from mmseg_convlstm.utils.complexity import (RecurrentMACs,
                                                 RecurrentSegmentorAtSteps,
                                                 build_segmentor, count_macs,
                                                 input_projection_cache,

@@ -1,5 +1,5 @@
 """The table (Markdown), JSON and plot of a video benchmark's rows (see
-:func:`mmseg_convlstm.apis.video_benchmark.run_video_benchmark`)."""
+:func:`mmseg_convlstm.benchmarks.video_benchmark.run_video_benchmark`)."""
 import json
 import os
 import os.path as osp

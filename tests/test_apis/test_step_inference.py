@@ -8,7 +8,7 @@ from PIL import Image
 
 from mmseg.apis import (MMSegInferencer, inference_model, init_model,
                         show_result_pyplot)
-from mmseg_convlstm.analysis.step_inference import (dataset_meta,
+from mmseg_convlstm.apis.step_inference import (dataset_meta,
                                                     init_step_model,
                                                     predict_step_labels,
                                                     request_steps)

@@ -4,7 +4,7 @@ import os.path as osp
 import pytest
 import yaml
 
-from mmseg_convlstm.analysis.model_zoo import (load_mmseg_config,
+from mmseg_convlstm.utils.model_zoo import (load_mmseg_config,
                                                mmseg_config_path, zoo_model)
 
 PSPNET = 'mmseg::pspnet/pspnet_r101-d8_4xb4-20k_voc12aug-512x512.py'

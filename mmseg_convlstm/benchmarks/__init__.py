@@ -1,0 +1,3 @@
+"""What things cost, measured side by side with MMSeg's baselines in one
+run: inference latency and memory, training iterations, the budget curve,
+clip-training memory and video frames."""

@@ -1,0 +1,428 @@
+"""The measured table of trained models on one validation split: every
+model's mIoU and per-class IoU, ours after every step, with adaptive exit
+and with a time budget; GMACs, parameters and latency at one input size,
+measured side by side in the same run; and the val mIoU during training,
+read from each run's logs."""
+import copy
+import glob
+import json
+import os.path as osp
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import matplotlib
+import numpy as np
+import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from mmengine.config import Config
+from mmengine.model import revert_sync_batchnorm
+from mmengine.runner import Runner
+from mmengine.utils import ProgressBar
+from torch import nn
+
+from mmseg.apis import init_model
+from mmseg.evaluation import IoUMetric
+from ..evaluation.deterministic_iou_metric import count_areas
+from ..utils.complexity import (RecurrentSegmentorAtSteps, count_macs,
+                                count_params, random_image, recurrent_macs)
+from .latency import describe_device, median_latencies
+
+matplotlib.use('Agg')
+
+Areas = List[torch.Tensor]
+"""Summed ``area_intersect``, ``area_union``, ``area_pred_label`` and
+``area_label`` of a split, as :func:`count_areas` counts them."""
+
+
+@dataclass
+class Evaluation:
+    """mIoU (%) and per-class IoU (%) after every step (one entry for a
+    model without steps), and the mean steps that ran."""
+    step_miou: List[float]
+    step_class_iou: List[List[float]]
+    mean_steps: float
+
+    @property
+    def best_step(self) -> int:
+        """The step (from 1) of the highest mIoU."""
+        return int(np.argmax(self.step_miou)) + 1
+
+
+@dataclass
+class ModelRow:
+    """Everything measured of one trained model.
+
+    Args:
+        name (str): The config's name.
+        config (str): Config file.
+        checkpoint (str): Weights evaluated.
+        recurrent (bool): Whether the model runs recurrent steps.
+        params (int): Parameters (auxiliary head excluded).
+        macs (list[float]): MACs per image after every step (one entry for
+            a model without steps).
+        latency (dict[int, float]): Median seconds per image by steps (0
+            for a model without steps).
+        evaluation (Evaluation): Accuracy on the split.
+        adaptive_exit (Evaluation, optional): With ``test_cfg.adaptive_exit``.
+        time_budget (Evaluation, optional): With ``test_cfg.time_budget_ms``.
+        training_curve (list): (iteration, val mIoU) of the training run.
+    """
+    name: str
+    config: str
+    checkpoint: str
+    recurrent: bool
+    params: int
+    macs: List[float]
+    evaluation: Evaluation
+    latency: Dict[int, float] = field(default_factory=dict)
+    adaptive_exit: Optional[Evaluation] = None
+    time_budget: Optional[Evaluation] = None
+    training_curve: List[Tuple[int, float]] = field(default_factory=list)
+
+    def macs_at(self, mean_steps: float) -> float:
+        """MACs per image after ``mean_steps`` steps on average (linear
+        between whole steps, as every step after the first costs alike)."""
+        if not self.recurrent:
+            return self.macs[0]
+        whole = min(max(int(mean_steps), 1), len(self.macs))
+        fraction = mean_steps - whole
+        if whole == len(self.macs) or fraction <= 0:
+            return self.macs[whole - 1]
+        return self.macs[whole - 1] + fraction * (
+            self.macs[whole] - self.macs[whole - 1])
+
+
+def load_trained_model(cfg: Config, checkpoint: str,
+                       device: str = 'cpu') -> nn.Module:
+    """:func:`mmseg.apis.init_model` with plain batch norm on the CPU; a
+    recurrent model returns the labels after every step."""
+    cfg = copy.deepcopy(cfg)
+    if 'num_steps' in cfg.model.get('test_cfg', {}):
+        cfg.model.test_cfg.return_all_steps = True
+    model = init_model(cfg, checkpoint, device=device)
+    return revert_sync_batchnorm(model) if device == 'cpu' else model
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module,
+             dataloader,
+             progress: Optional[ProgressBar] = None) -> Evaluation:
+    """Accuracy after every step on ``dataloader``'s split.
+
+    A prediction with ``pred_sem_seg_steps`` is counted at every step,
+    otherwise its ``pred_sem_seg`` once; ``num_steps_used`` in its metainfo
+    (adaptive exit, time budget) gives the steps that ran."""
+    dataset = dataloader.dataset
+    num_classes = len(dataset.metainfo['classes'])
+    areas: List[Areas] = []
+    steps_used = []
+    for batch in dataloader:
+        for sample in model.test_step(batch):
+            labels = (sample.pred_sem_seg_steps.data if 'pred_sem_seg_steps'
+                      in sample else sample.pred_sem_seg.data)
+            ground_truth = sample.gt_sem_seg.data[0].to(labels)
+            if not areas:
+                areas = [[0] * 4 for _ in labels]
+            for step, step_labels in enumerate(labels):
+                counted = count_areas(step_labels, ground_truth, num_classes,
+                                      dataset.ignore_index)
+                areas[step] = [
+                    total + area for total, area in zip(areas[step], counted)
+                ]
+            steps_used.append(
+                sample.metainfo.get('num_steps_used', len(labels)))
+            if progress is not None:
+                progress.update()
+    metrics = [_miou(step_areas) for step_areas in areas]
+    return Evaluation([miou for miou, _ in metrics],
+                      [class_iou for _, class_iou in metrics],
+                      float(np.mean(steps_used)))
+
+
+def _miou(areas: Areas) -> Tuple[float, List[float]]:
+    class_iou = IoUMetric.total_area_to_metrics(*areas, ['mIoU'])['IoU']
+    class_iou = np.asarray(class_iou, np.float64) * 100
+    return (round(float(np.nanmean(class_iou)), 2),
+            [round(float(value), 2) for value in class_iou])
+
+
+def with_test_cfg(model: nn.Module, **test_cfg) -> nn.Module:
+    """The model evaluated with these ``test_cfg`` keys (the labels of the
+    last step only)."""
+    variant = copy.copy(model)
+    variant.test_cfg = copy.deepcopy(model.test_cfg)
+    variant.test_cfg.update(test_cfg, return_all_steps=False)
+    return variant
+
+
+def read_training_curve(work_dir: str) -> List[Tuple[int, float]]:
+    """(iteration, val mIoU) of every validation of the newest run in
+    ``work_dir`` (MMEngine's ``<timestamp>/vis_data/scalars.json``)."""
+    for path in sorted(
+            glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')),
+            reverse=True):
+        with open(path) as file:
+            records = [json.loads(line) for line in file if line.strip()]
+        curve = [(int(record['step']), float(record['mIoU']))
+                 for record in records if 'mIoU' in record]
+        if curve:
+            return curve
+    return []
+
+
+def measure_costs(rows: Sequence[ModelRow],
+                  models: Sequence[nn.Module],
+                  shape: Tuple[int, int],
+                  latency_steps: Sequence[int],
+                  repeats: int,
+                  device: str = 'cpu') -> str:
+    """Fills every row's ``params``, ``macs`` and ``latency`` at ``shape``;
+    our models are timed at each of ``latency_steps``, all runs interleaved.
+
+    Returns:
+        str: The device, in words.
+    """
+    runs = {}
+    for index, (row, model) in enumerate(zip(rows, models)):
+        image = random_image(model, shape)
+        row.params = count_params(_without_auxiliary_head(model))
+        if row.recurrent:
+            max_steps = len(row.evaluation.step_miou)
+            macs = recurrent_macs(model, shape, max_steps)
+            row.macs = [
+                float(macs.total(steps)) for steps in range(1, max_steps + 1)
+            ]
+            for steps in latency_steps:
+                module = RecurrentSegmentorAtSteps(model, steps)
+                runs[(index, steps)] = _runner(module, image)
+        else:
+            row.macs = [float(count_macs(model, (image, )))]
+            runs[(index, 0)] = _runner(model, image)
+    if repeats:
+        latencies = median_latencies(
+            runs, torch.device(device), repeats=repeats)
+        for (index, steps), seconds in latencies.items():
+            rows[index].latency[steps] = seconds
+    return describe_device(torch.device(device))
+
+
+def _without_auxiliary_head(model: nn.Module) -> nn.Module:
+    """What inference runs: the model less its auxiliary head."""
+    module = nn.Module()
+    module.backbone = model.backbone
+    module.decode_head = model.decode_head
+    return module
+
+
+def _runner(module: nn.Module, image: torch.Tensor):
+    return lambda: module(image)
+
+
+def evaluate_row(name: str,
+                 cfg: Config,
+                 checkpoint: str,
+                 work_dir: str,
+                 adaptive_exit: Optional[dict] = None,
+                 time_budget_ms: Optional[float] = None,
+                 device: str = 'cpu') -> Tuple[ModelRow, nn.Module]:
+    """Evaluates one trained model on its ``val_dataloader``: every step,
+    and for a recurrent model also with ``adaptive_exit`` and
+    ``time_budget_ms`` when given. Costs are filled by
+    :func:`measure_costs`."""
+    model = load_trained_model(cfg, checkpoint, device)
+    dataloader = Runner.build_dataloader(cfg.val_dataloader)
+    recurrent = 'num_steps' in cfg.model.get('test_cfg', {})
+    variants = int(recurrent) * ((adaptive_exit is not None) +
+                                 (time_budget_ms is not None))
+    progress = ProgressBar(len(dataloader.dataset) * (1 + variants))
+    row = ModelRow(name, cfg.filename, checkpoint, recurrent, 0, [],
+                   evaluate(model, dataloader, progress))
+    if recurrent and adaptive_exit is not None:
+        row.adaptive_exit = evaluate(
+            with_test_cfg(model, adaptive_exit=adaptive_exit), dataloader,
+            progress)
+    if recurrent and time_budget_ms is not None:
+        row.time_budget = evaluate(
+            with_test_cfg(model, time_budget_ms=time_budget_ms), dataloader,
+            progress)
+    row.training_curve = read_training_curve(work_dir)
+    return row, model
+
+
+def reference_row(rows: Sequence[ModelRow],
+                  name_part: str = 'deeplabv3') -> Optional[ModelRow]:
+    """The first model whose name contains ``name_part``."""
+    return next((row for row in rows if name_part in row.name), None)
+
+
+def _giga(value: float) -> str:
+    return f'{value / 1e9:.2f}'
+
+
+def _ms(seconds: Optional[float]) -> str:
+    return '' if seconds is None else f'{seconds * 1e3:.1f}'
+
+
+def markdown_tables(rows: Sequence[ModelRow], classes: Sequence[str],
+                    shape: Tuple[int, int], device: str) -> str:
+    """The summary, per-class, per-step and training-curve tables."""
+    return '\n\n'.join([
+        _summary_table(rows, shape, device),
+        _class_table(rows, classes),
+        _step_table(rows),
+        _training_table(rows)
+    ]) + '\n'
+
+
+def _summary_table(rows: Sequence[ModelRow], shape: Tuple[int, int],
+                   device: str) -> str:
+    reference = reference_row(rows)
+    lines = [
+        f'Input {shape[0]}x{shape[1]}; latency: median seconds per image on '
+        f'{device}, every model timed in the same run, interleaved; GMACs: '
+        "MMEngine's counter (multiply-accumulates), backbone and decode "
+        'head.', '',
+        '| model | steps | params (M) | GMACs | ratio to DeepLabV3 GMACs | '
+        'latency (ms) | ratio to DeepLabV3 latency | val mIoU |',
+        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'
+    ]
+    for row in rows:
+        for steps in sorted(row.latency) or [0]:
+            index = max(steps, 1) - 1
+            macs = row.macs[index]
+            latency = row.latency.get(steps)
+            lines.append('| {} | {} | {:.2f} | {} | {} | {} | {} | {:.2f} |'.format(
+                row.name, steps or '', row.params / 1e6, _giga(macs),
+                _ratio(macs, reference.macs[0] if reference else None),
+                _ms(latency),
+                _ratio(latency, reference.latency.get(0) if reference else None),
+                row.evaluation.step_miou[index]))
+    return '\n'.join(lines)
+
+
+def _ratio(value: Optional[float], reference: Optional[float]) -> str:
+    if value is None or not reference:
+        return ''
+    return f'{value / reference:.3f}'
+
+
+def _class_table(rows: Sequence[ModelRow], classes: Sequence[str]) -> str:
+    lines = [
+        '| model | step | mIoU | ' + ' | '.join(classes) + ' |',
+        '| --- | ---: | ---: |' + ' ---: |' * len(classes)
+    ]
+    for row in rows:
+        step = row.evaluation.best_step
+        values = row.evaluation.step_class_iou[step - 1]
+        lines.append(f'| {row.name} | {step if row.recurrent else ""} | '
+                     f'{row.evaluation.step_miou[step - 1]:.2f} | ' +
+                     ' | '.join(f'{value:.2f}' for value in values) + ' |')
+    return '\n'.join(lines)
+
+
+def _step_table(rows: Sequence[ModelRow]) -> str:
+    lines = [
+        '| model | rule | mean steps | GMACs | val mIoU |',
+        '| --- | --- | ---: | ---: | ---: |'
+    ]
+    for row in rows:
+        if not row.recurrent:
+            continue
+        for step, miou in enumerate(row.evaluation.step_miou, 1):
+            lines.append(f'| {row.name} | {step} steps | {step} | '
+                         f'{_giga(row.macs[step - 1])} | {miou:.2f} |')
+        for rule, evaluation in (('adaptive exit', row.adaptive_exit),
+                                 ('time budget', row.time_budget)):
+            if evaluation is not None:
+                lines.append(
+                    f'| {row.name} | {rule} | {evaluation.mean_steps:.2f} | '
+                    f'{_giga(row.macs_at(evaluation.mean_steps))} | '
+                    f'{evaluation.step_miou[-1]:.2f} |')
+    return '\n'.join(lines)
+
+
+def _training_table(rows: Sequence[ModelRow]) -> str:
+    iterations = sorted({it for row in rows for it, _ in row.training_curve})
+    lines = [
+        '| iteration | ' + ' | '.join(row.name for row in rows) + ' |',
+        '| ---: |' + ' ---: |' * len(rows)
+    ]
+    for iteration in iterations:
+        values = [
+            dict(row.training_curve).get(iteration) for row in rows
+        ]
+        lines.append(f'| {iteration} | ' + ' | '.join(
+            '' if value is None else f'{value:.2f}' for value in values) +
+                     ' |')
+    return '\n'.join(lines)
+
+
+def target_findings(rows: Sequence[ModelRow],
+                    tolerance: float = 1.5) -> List[str]:
+    """Each recurrent model against DeepLabV3: best T within ``tolerance``
+    mIoU, some T within it at no more than half the GMACs, and step 1 at
+    least 0.85x the best; each as met or not met with its numbers."""
+    reference = reference_row(rows)
+    findings = []
+    if reference is None:
+        return findings
+    target = reference.evaluation.step_miou[0] - tolerance
+    for row in rows:
+        if not row.recurrent:
+            continue
+        mious = row.evaluation.step_miou
+        best = max(mious)
+        cheap = [(miou, macs) for miou, macs in zip(mious, row.macs)
+                 if macs <= 0.5 * reference.macs[0]]
+        cheap_best = max(cheap, default=None)
+        findings += [
+            f'{row.name}: best T ({row.evaluation.best_step}) {best:.2f} '
+            f'against DeepLabV3 {reference.evaluation.step_miou[0]:.2f}: '
+            f'{_met(best >= target)}',
+            f'{row.name}: best mIoU at <= 0.5x DeepLabV3 GMACs ' +
+            (f'{cheap_best[0]:.2f} at {cheap_best[1] / reference.macs[0]:.3f}'
+             f'x: {_met(cheap_best[0] >= target)}'
+             if cheap_best else 'no step is that cheap: not met'),
+            f'{row.name}: step 1 {mious[0]:.2f} = '
+            f'{mious[0] / best:.3f}x the best: {_met(mious[0] >= 0.85 * best)}'
+        ]
+    return findings
+
+
+def _met(condition: bool) -> str:
+    return 'met' if condition else 'not met'
+
+
+def plot_accuracy_against_macs(rows: Sequence[ModelRow], path: str,
+                               shape: Tuple[int, int]) -> None:
+    """mIoU against GMACs: ours after every step (with the adaptive-exit and
+    time-budget points), the baselines as points."""
+    figure = Figure(figsize=(7, 4.5))
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    for row in rows:
+        gmacs = np.asarray(row.macs) / 1e9
+        if not row.recurrent:
+            axes.plot(gmacs, row.evaluation.step_miou, 's', label=row.name)
+            continue
+        (line, ) = axes.plot(
+            gmacs, row.evaluation.step_miou, 'o-', ms=3, label=row.name)
+        for rule, marker, evaluation in (('adaptive exit', '*',
+                                          row.adaptive_exit),
+                                         ('time budget', 'D',
+                                          row.time_budget)):
+            if evaluation is not None:
+                axes.plot(
+                    row.macs_at(evaluation.mean_steps) / 1e9,
+                    evaluation.step_miou[-1],
+                    marker,
+                    color=line.get_color(),
+                    ms=9,
+                    label=f'{row.name}, {rule}')
+    axes.set_xlabel(f'GMACs per {shape[0]}x{shape[1]} image')
+    axes.set_ylabel('val mIoU (%)')
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=6)
+    figure.tight_layout()
+    figure.savefig(path, dpi=150)

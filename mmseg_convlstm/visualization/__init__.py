@@ -1,0 +1,1 @@
+"""Pictures of the prediction after every recurrent step."""

@@ -1,0 +1,75 @@
+"""The CamVid configs compare like with like: MMSeg's own DeepLabV3 and
+PSPNet heads and ours on one MobileNetV2 backbone (output stride 16,
+ImageNet init), with the same crop, augmentation, batch and schedule."""
+import glob
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmseg.models.decode_heads import ASPPHead, PSPHead
+from mmseg_convlstm.models import ConvLSTMCanvasHead
+from mmseg_convlstm.utils.complexity import build_segmentor
+from tests.conftest import CONFIGS, REPO
+
+CAMVID_CONFIGS = sorted(glob.glob(osp.join(CONFIGS, 'camvid', '*.py')))
+SHARED_WEIGHTS = osp.join(REPO, '..', 'shared', 'weights',
+                          'mobilenet_v2_imagenet_mmseg.pth')
+HEADS = dict(deeplabv3=ASPPHead, pspnet=PSPHead, convlstm=ConvLSTMCanvasHead)
+SHARED_KEYS = ('train_dataloader', 'train_cfg', 'optim_wrapper',
+               'param_scheduler', 'randomness')
+
+
+def load(path):
+    return Config.fromfile(path)
+
+
+def head_kind(path):
+    return osp.basename(path).split('_')[1].split('-')[0]
+
+
+def test_there_are_both_baselines_and_two_widths_of_ours():
+    kinds = sorted(head_kind(path) for path in CAMVID_CONFIGS)
+    assert kinds == ['convlstm', 'convlstm', 'deeplabv3', 'pspnet']
+
+
+@pytest.mark.parametrize('path', CAMVID_CONFIGS, ids=osp.basename)
+def test_every_model_has_the_shared_backbone_and_recipe(path):
+    cfg = load(path)
+    reference = load(CAMVID_CONFIGS[0])
+    assert cfg.model.backbone == reference.model.backbone
+    assert cfg.model.backbone.type == 'MobileNetV2'
+    assert cfg.model.backbone.strides == (1, 2, 2, 2, 1, 1, 1)
+    assert cfg.model.pretrained == 'mmcls://mobilenet_v2'
+    assert cfg.model.data_preprocessor.size == (288, 384)
+    for key in SHARED_KEYS:
+        assert cfg[key] == reference[key], key
+    assert cfg.train_dataloader.dataset.type == 'CamVidDataset'
+    assert cfg.val_dataloader.dataset.data_prefix.img_path == 'val'
+    assert cfg.custom_imports.imports == ['mmseg_convlstm']
+
+
+@pytest.mark.parametrize('path', CAMVID_CONFIGS, ids=osp.basename)
+def test_the_model_builds_with_its_head_and_11_classes(path):
+    cfg = load(path)
+    cfg.model.pretrained = None
+    model = build_segmentor(cfg.model)
+    assert isinstance(model.decode_head, HEADS[head_kind(path)])
+    with torch.no_grad():
+        logits = model(torch.zeros(1, 3, 64, 96))
+    assert logits.shape == (1, 11, 4, 6)
+
+
+@pytest.mark.skipif(
+    not osp.isfile(SHARED_WEIGHTS), reason='the shared weights are absent')
+def test_the_shared_imagenet_weights_load_into_the_backbone():
+    cfg = load(CAMVID_CONFIGS[0])
+    cfg.model.pretrained = None
+    cfg.model.backbone.init_cfg = dict(
+        type='Pretrained', checkpoint=SHARED_WEIGHTS)
+    model = build_segmentor(cfg.model)
+    model.backbone.init_weights()
+    state = torch.load(SHARED_WEIGHTS, weights_only=True)['state_dict']
+    torch.testing.assert_close(model.backbone.conv1.conv.weight,
+                               state['conv1.conv.weight'])

@@ -1,0 +1,139 @@
+"""The measured table of several trained models on their config's val split:
+val mIoU and per-class IoU of every model, ours after every step, with
+adaptive exit and with a time budget; parameters, GMACs and latency at one
+input size in the same run; the val mIoU during training. With --train,
+trains every config that has no checkpoint yet (tools/train.py, seeds from
+the configs) first. Writes measured_table.md, .json and .png."""
+import argparse
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+from dataclasses import asdict
+
+from mmengine.config import Config, DictAction
+
+from mmseg_convlstm.benchmarks.measured_table import (
+    evaluate_row, markdown_tables, measure_costs, plot_accuracy_against_macs,
+    target_findings)
+from mmseg_convlstm.cli import add_inference_args
+
+TRAIN_TOOL = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
+                      'train.py')
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('configs', nargs='+', help='config files')
+    parser.add_argument(
+        '--work-root',
+        default='work_dirs',
+        help='each config trains in and is read from WORK_ROOT/<config name>')
+    parser.add_argument(
+        '--train',
+        action='store_true',
+        help='train the configs whose work dir has no last_checkpoint')
+    parser.add_argument(
+        '--shape',
+        type=int,
+        nargs=2,
+        default=(360, 480),
+        metavar=('H', 'W'),
+        help='input size of the cost measurements (default: 360 480)')
+    parser.add_argument(
+        '--latency-steps',
+        type=int,
+        nargs='+',
+        default=[1, 10],
+        help='steps at which our models are timed (default: 1 10)')
+    parser.add_argument(
+        '--repeats',
+        type=int,
+        default=5,
+        help='timed runs per latency, whose median is reported (0: none)')
+    parser.add_argument(
+        '--adaptive-exit',
+        nargs='+',
+        action=DictAction,
+        help='evaluate ours also with model.test_cfg.adaptive_exit=dict(...),'
+        ' e.g. min_steps=2 change_fraction=0.005')
+    parser.add_argument(
+        '--time-budget-ms',
+        type=float,
+        help='evaluate ours also with model.test_cfg.time_budget_ms')
+    parser.add_argument(
+        '--out-dir',
+        help='where to write the table (default: WORK_ROOT/measured_table)')
+    add_inference_args(parser)
+    return parser.parse_args()
+
+
+def work_dir_of(args: argparse.Namespace, config: str) -> str:
+    return osp.join(args.work_root, osp.splitext(osp.basename(config))[0])
+
+
+def last_checkpoint(work_dir: str) -> str:
+    """The checkpoint that MMEngine's ``last_checkpoint`` file names."""
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(pointer):
+        raise FileNotFoundError(
+            f'{pointer} does not exist: train the config first (--train)')
+    with open(pointer) as file:
+        return file.read().strip()
+
+
+def train(args: argparse.Namespace, config: str, work_dir: str) -> None:
+    command = [sys.executable, TRAIN_TOOL, config, '--work-dir', work_dir]
+    if args.cfg_options:
+        command += ['--cfg-options'] + [
+            f'{key}={value}' for key, value in args.cfg_options.items()
+        ]
+    subprocess.run(command, check=True)
+
+
+def main() -> None:
+    args = parse_args()
+    rows, models = [], []
+    for config in args.configs:
+        work_dir = work_dir_of(args, config)
+        if args.train and not osp.isfile(osp.join(work_dir,
+                                                  'last_checkpoint')):
+            train(args, config, work_dir)
+        cfg = Config.fromfile(config)
+        if args.cfg_options:
+            cfg.merge_from_dict(args.cfg_options)
+        print(f'evaluating {config}')
+        row, model = evaluate_row(
+            osp.splitext(osp.basename(config))[0],
+            cfg,
+            last_checkpoint(work_dir),
+            work_dir,
+            adaptive_exit=args.adaptive_exit,
+            time_budget_ms=args.time_budget_ms,
+            device=args.device)
+        rows.append(row)
+        models.append(model)
+        classes = model.dataset_meta['classes']
+    print('\nmeasuring costs')
+    device = measure_costs(rows, models, tuple(args.shape),
+                           args.latency_steps, args.repeats, args.device)
+    out_dir = args.out_dir or osp.join(args.work_root, 'measured_table')
+    os.makedirs(out_dir, exist_ok=True)
+    findings = target_findings(rows)
+    table = markdown_tables(rows, classes, tuple(args.shape), device)
+    table += ''.join(f'\n- {finding}' for finding in findings) + '\n'
+    stem = osp.join(out_dir, 'measured_table')
+    with open(f'{stem}.md', 'w') as file:
+        file.write(table)
+    with open(f'{stem}.json', 'w') as file:
+        json.dump(
+            dict(device=device, rows=[asdict(row) for row in rows]),
+            file,
+            indent=2)
+    plot_accuracy_against_macs(rows, f'{stem}.png', tuple(args.shape))
+    print(f'\n{table}\nwritten: {stem}.md, .json and .png')
+
+
+if __name__ == '__main__':
+    main()
