@@ -14,12 +14,16 @@ from mmseg.apis import inference_model, init_model
 from mmseg.registry import DATASETS
 from mmseg.structures import SegDataSample
 from ..models.recurrent_encoder_decoder import step_labels_of
+from ..models.time_budget import check_num_steps
 
 
 def configured_steps(cfg: Config) -> int:
-    """Steps the config's model runs in inference."""
-    return cfg.model.get('test_cfg', {}).get('num_steps',
-                                             cfg.model.decode_head.num_steps)
+    """Steps the config's model runs in inference: ``test_cfg.num_steps``
+    (checked), default the head's ``num_steps``."""
+    test_cfg = cfg.model.get('test_cfg', {})
+    if 'num_steps' not in test_cfg:
+        return cfg.model.decode_head.num_steps
+    return check_num_steps(test_cfg['num_steps'], 'model.test_cfg.num_steps')
 
 
 def request_steps(cfg: Config,

@@ -10,9 +10,10 @@ from torch import Tensor
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
-from .convlstm_cell import ConvLSTMCell, LSTMState
+from .convlstm_cell import ConvLSTMCell, LSTMState, state_dtype
 from .step_losses import (fast_step_losses, step_loss_fallback,
                           weighted_loss_sum)
+from .time_budget import check_num_steps
 
 
 class RecurrentState(NamedTuple):
@@ -146,13 +147,17 @@ class ConvLSTMCanvasHead(BaseDecodeHead):
                    state: Optional[RecurrentState] = None
                    ) -> Iterator[RecurrentState]:
         """The state after each recurrent step from ``state`` (None for
-        zeros), endlessly: each step runs when the next state is asked for.
-        """
+        zeros), endlessly. The bottom cell's input projection is computed
+        now (so that a clock started next times the steps alone); each step
+        runs when the next state is asked for."""
         step, state = self._stepper(features, state)
-        bottom_projection = self.bottom_projection(features)
-        while True:
-            state = step(features, bottom_projection, state)
-            yield state
+        return _iterate_steps(step, features, self.bottom_projection(features),
+                              state)
+
+    def iter_canvases(self, features: Tensor) -> Iterator[Tensor]:
+        """The canvas after each recurrent step from zeros, endlessly, as
+        :meth:`iter_steps` runs them."""
+        return (state.canvas for state in self.iter_steps(features))
 
     def _stepper(self, features: Tensor, state: Optional[RecurrentState]
                  ) -> Tuple[StepFunction, RecurrentState]:
@@ -166,12 +171,16 @@ class ConvLSTMCanvasHead(BaseDecodeHead):
                     features: Tensor,
                     state: Optional[RecurrentState] = None) -> RecurrentState:
         """``state`` (None: :meth:`initial_state`) with zero tensors for the
-        LSTM states and the canvas it lacks, shaped for ``features``."""
+        LSTM states and the canvas it lacks, shaped for ``features``, in
+        :func:`~.convlstm_cell.state_dtype` (fp32 under autocast)."""
         state = state if state is not None else self.initial_state()
 
         def zeros(channels: int) -> Tensor:
-            return features.new_zeros(features.shape[0], channels,
-                                      *features.shape[2:])
+            return features.new_zeros(
+                features.shape[0],
+                channels,
+                *features.shape[2:],
+                dtype=state_dtype(features))
 
         lstm = [
             cell_state if cell_state is not None else
@@ -269,8 +278,11 @@ class ConvLSTMCanvasHead(BaseDecodeHead):
         """
         _check_exit_config(max_steps, min_steps, change_fraction)
         num_images = features.shape[0]
-        final_canvas = features.new_empty(num_images, self.out_channels,
-                                          *features.shape[2:])
+        final_canvas = features.new_empty(
+            num_images,
+            self.out_channels,
+            *features.shape[2:],
+            dtype=state_dtype(features))
         steps_used = torch.zeros(
             num_images, dtype=torch.long, device=features.device)
         running = torch.arange(num_images, device=features.device)
@@ -379,9 +391,19 @@ class ConvLSTMCanvasHead(BaseDecodeHead):
                 test_cfg: ConfigType) -> Tensor:
         """Logits after ``test_cfg.num_steps`` (default: ``num_steps``)
         steps, upsampled to the input."""
-        num_steps = test_cfg.get('num_steps', self.num_steps)
+        num_steps = check_num_steps(
+            test_cfg.get('num_steps', self.num_steps),
+            'model.test_cfg.num_steps')
         canvas = self.forward_steps(inputs, num_steps)[-1]
         return self.predict_by_feat(canvas, batch_img_metas)
+
+
+def _iterate_steps(step: StepFunction, features: Tensor,
+                   bottom_projection: Optional[Tensor],
+                   state: RecurrentState) -> Iterator[RecurrentState]:
+    while True:
+        state = step(features, bottom_projection, state)
+        yield state
 
 
 def _check_exit_config(max_steps: int, min_steps: int,

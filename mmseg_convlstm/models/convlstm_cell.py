@@ -20,12 +20,23 @@ def lstm_pointwise(input_projection: Tensor, recurrent_projection: Tensor,
     return torch.sigmoid(o) * torch.tanh(c), c
 
 
+def state_dtype(x: Tensor) -> torch.dtype:
+    """The dtype in which the cell states and the canvas of a recurrence on
+    ``x`` accumulate: float32 under autocast (whose lower precision would
+    quantise them step after step), else ``x``'s own."""
+    if torch.is_autocast_enabled(x.device.type):
+        return torch.promote_types(x.dtype, torch.float32)
+    return x.dtype
+
+
 @lru_cache(maxsize=None)
 def fused_lstm_pointwise() -> Callable[..., LSTMState]:
     """:func:`lstm_pointwise` compiled by ``torch.compile`` (inductor), which
-    fuses its element-wise kernels into few; compiled once per shape on
-    first use."""
-    return torch.compile(lstm_pointwise, dynamic=False)
+    fuses its element-wise kernels into few. Its shapes are dynamic, so one
+    compilation serves every cell, batch and spatial size; Dynamo adds one
+    for each grad mode (and ``c_prev`` with or without grad) and for
+    dimensions of size 1, which it specialises."""
+    return torch.compile(lstm_pointwise, dynamic=True)
 
 
 @MODELS.register_module()
@@ -101,7 +112,7 @@ class ConvLSTMCell(nn.Module):
                     *input_projection.shape[2:]))
         i, f, c_in, o = gates.chunk(4, dim=1)
         c_in = torch.tanh(c_in)
-        c = torch.sigmoid(i) * c_in
+        c = (torch.sigmoid(i) * c_in).to(state_dtype(input_projection))
         if state is not None:
             c = c + torch.sigmoid(f + self.forget_bias) * state[1]
         h = torch.sigmoid(o) * torch.tanh(c)

@@ -1,8 +1,12 @@
+import logging
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Callable, Hashable, Iterator, List, Optional, TypeVar
+from typing import (Callable, ContextManager, Dict, Hashable, Iterator, List,
+                    Optional, Set, TypeVar)
 
 import torch
+from mmengine.logging import print_log
 from torch import Tensor
 
 from mmseg.models import BaseSegmentor
@@ -11,34 +15,113 @@ from .convlstm_canvas_head import RecurrentState
 Result = TypeVar('Result')
 
 
+def autocast_state(device: torch.device) -> tuple:
+    """Whether autocast is on for ``device``'s type, and its dtype."""
+    return (torch.is_autocast_enabled(device.type),
+            torch.get_autocast_dtype(device.type))
+
+
+def input_key(inputs: Tensor) -> Hashable:
+    """What a captured graph is specific to: the shape, dtype and device of
+    ``inputs`` and the autocast state (:func:`autocast_state`)."""
+    return (tuple(inputs.shape), inputs.dtype, inputs.device,
+            autocast_state(inputs.device))
+
+
+def warm_up_for_capture(run: Callable[[], object],
+                        times: int,
+                        stream: Optional['torch.cuda.Stream'] = None) -> None:
+    """Runs ``run`` ``times`` times on a side stream (``stream``, default a
+    new one), as CUDA graph capture needs first (lazy initialisation,
+    cuDNN's choice of algorithms)."""
+    side = stream if stream is not None else torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(times):
+            run()
+    torch.cuda.current_stream().wait_stream(side)
+
+
+def capture_graph(run: Callable[[], Result],
+                  pool: Optional[tuple] = None,
+                  stream: Optional['torch.cuda.Stream'] = None
+                  ) -> 'tuple[torch.cuda.CUDAGraph, Result]':
+    """The CUDA graph of ``run()`` (captured on ``stream``, default
+    PyTorch's capture stream) and what it returned during the capture
+    (tensors that each replay overwrites)."""
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph, pool=pool, stream=stream):
+        result = run()
+    return graph, result
+
+
+class CUDAGraphBackend:
+    """The CUDA calls of :class:`CUDAGraphSteps`, in one place, so that a
+    CPU stand-in can take their place in tests."""
+
+    @staticmethod
+    def supports(device: torch.device) -> bool:
+        """Whether graphs can run on ``device``."""
+        return device.type == 'cuda'
+
+    @staticmethod
+    def device(device: torch.device) -> ContextManager:
+        """The context that makes ``device`` the current CUDA device."""
+        return torch.cuda.device(device)
+
+    @staticmethod
+    def stream(device: torch.device) -> 'torch.cuda.Stream':
+        """A new stream on ``device``."""
+        return torch.cuda.Stream(device)
+
+    @staticmethod
+    def pool() -> tuple:
+        """A new memory pool for graphs."""
+        return torch.cuda.graph_pool_handle()
+
+    warm_up = staticmethod(warm_up_for_capture)
+    capture = staticmethod(capture_graph)
+
+
 @dataclass
 class _CapturedSteps:
-    """The graphs of one input shape and the static tensors they read and
-    write."""
+    """The graphs of one input shape, the static tensors they read and
+    write, and the iterator whose canvases those tensors hold now."""
     inputs: Tensor
     features: Tensor
     projection: Optional[Tensor]
     state: RecurrentState
     prologue: 'torch.cuda.CUDAGraph'
     step: 'torch.cuda.CUDAGraph'
+    owner: Optional['_ReplayedCanvases'] = None
 
 
 class CUDAGraphSteps:
     """Anytime inference of a recurrent segmentor replayed from CUDA graphs.
 
-    For each input shape (and dtype and device) two graphs are captured:
-    the prologue (backbone, the head's input transform, the bottom cell's
-    input projection, and zeroing the recurrent state) and one recurrent step
+    For each input shape (with dtype, device and autocast state, see
+    :func:`input_key`) two graphs are captured: the prologue (backbone, the
+    head's input transform, the bottom cell's input projection, and zeroing
+    the recurrent state) and one recurrent step
     (:meth:`ConvLSTMCanvasHead.dense_step`, which updates the state tensors
     in place). Because the state starts as zero tensors instead of None,
     every step is the same graph, so T steps replay it T times. The graphs of
     the ``max_shapes`` shapes used most recently are kept; a new shape is
     captured, evicting the least recently used one.
 
+    Warm-up and capture run on the inputs' device (current for the capture,
+    with a side stream of that device) and under the caller's autocast
+    state with autocast's weight cache off, so that the graphs read the
+    weights themselves, not cached casts that autocast frees on exit. A
+    capture that fails is logged once and its shape runs eagerly.
+
     Replaying launches the captured kernels without the Python and launch
-    overhead of eager PyTorch. The segmentor must be in eval mode and stay
-    unchanged (weights are read in place, so loading new weights is fine;
-    replacing modules is not).
+    overhead of eager PyTorch. The segmentor must be in eval mode (capture
+    is refused in training mode) and its modules must not be replaced;
+    weights loaded in place are read by the graphs. The static tensors of a
+    shape hold one run: a canvas iterator started later on the same shape
+    makes an older one raise at its next step instead of reading the newer
+    run's state.
 
     Args:
         segmentor (BaseSegmentor): A segmentor with a
@@ -47,6 +130,9 @@ class CUDAGraphSteps:
         warmup (int): Eager runs before a capture, as CUDA graph capture
             needs (lazy initialisation, cuDNN algorithm choice). Default: 3.
     """
+
+    backend = CUDAGraphBackend()
+    """The CUDA calls (replaced by a CPU stand-in in tests)."""
 
     def __init__(self,
                  segmentor: BaseSegmentor,
@@ -62,36 +148,86 @@ class CUDAGraphSteps:
         self.warmup = warmup
         self._captured: 'OrderedDict[Hashable, _CapturedSteps]' = \
             OrderedDict()
+        self._failed: Set[Hashable] = set()
+        self._streams: Dict[torch.device, 'torch.cuda.Stream'] = {}
+        self._lock = threading.Lock()
 
     @property
     def captured_keys(self) -> List[Hashable]:
-        """The (shape, dtype, device) of the captured inputs, least recently
-        used first."""
+        """The :func:`input_key` of the captured inputs, least recently used
+        first."""
         return list(self._captured)
+
+    def prepare(self, inputs: Tensor) -> None:
+        """Captures the graphs for ``inputs`` (N, 3, H, W) unless they are
+        captured (or failed) already, so that a timed run does not pay for
+        it."""
+        with self._lock:
+            self._get(inputs)
 
     def iter_canvases(self, inputs: Tensor) -> Iterator[Tensor]:
         """Replays the prologue on ``inputs`` (N, 3, H, W) now (capturing
         first for a new shape), and returns the canvas (N, num_classes, h,
         w) after each recurrent step, endlessly: each step graph replays
         when the next canvas is asked for. Each canvas is a copy, since the
-        graph overwrites its own."""
-        captured = self._get(inputs)
-        captured.inputs.copy_(inputs)
-        captured.prologue.replay()
-        return _replay_steps(captured)
+        graph overwrites its own. Where the capture failed, the steps run
+        eagerly."""
+        with self._lock:
+            captured = self._get(inputs)
+            if captured is None:
+                return self.head.iter_canvases(self._features(inputs))
+            canvases = _ReplayedCanvases(self, captured)
+            captured.owner = canvases
+            with self.backend.device(inputs.device):
+                captured.inputs.copy_(inputs)
+                captured.prologue.replay()
+        return canvases
 
-    def _get(self, inputs: Tensor) -> _CapturedSteps:
-        key = (tuple(inputs.shape), inputs.dtype, inputs.device)
+    def _get(self, inputs: Tensor) -> Optional[_CapturedSteps]:
+        key = input_key(inputs)
+        if key in self._failed:
+            return None
         if key in self._captured:
             self._captured.move_to_end(key)
-        else:
-            if len(self._captured) == self.max_shapes:
-                self._captured.popitem(last=False)
-            self._captured[key] = self._capture(inputs)
-        return self._captured[key]
+            return self._captured[key]
+        captured = self._capture_or_log(inputs)
+        if captured is None:
+            self._failed.add(key)
+            return None
+        if len(self._captured) == self.max_shapes:
+            self._captured.popitem(last=False)
+        self._captured[key] = captured
+        return captured
+
+    def _capture_or_log(self, inputs: Tensor) -> Optional[_CapturedSteps]:
+        if self.segmentor.training:
+            raise RuntimeError(
+                'model.test_cfg.cuda_graph=True captures CUDA graphs in eval '
+                'mode only (training-mode layers such as BatchNorm would be '
+                'frozen into the graph): call model.eval() first')
+        try:
+            return self._capture(inputs)
+        except RuntimeError as error:
+            if not self._failed:
+                print_log(
+                    'model.test_cfg.cuda_graph=True: capturing the CUDA '
+                    f'graphs of inputs {tuple(inputs.shape)} failed '
+                    f'({error}), so such inputs run eagerly (same results); '
+                    'later failures are not logged',
+                    logger='current',
+                    level=logging.WARNING)
+            return None
 
     @torch.no_grad()
     def _capture(self, inputs: Tensor) -> _CapturedSteps:
+        device = inputs.device
+        enabled, dtype = autocast_state(device)
+        with self.backend.device(device), torch.autocast(
+                device.type, dtype, enabled, cache_enabled=False):
+            return self._capture_on_device(inputs, self._stream(device))
+
+    def _capture_on_device(self, inputs: Tensor,
+                           stream: 'torch.cuda.Stream') -> _CapturedSteps:
         static_inputs = inputs.clone()
         features = self._features(static_inputs)
         state = self.head.dense_state(features)
@@ -108,46 +244,50 @@ class CUDAGraphSteps:
             for tensor, new in zip(tensors, _state_tensors(new_state)):
                 tensor.copy_(new)
 
-        warm_up_for_capture(lambda: step(*prologue()), self.warmup)
+        self.backend.warm_up(lambda: step(*prologue()), self.warmup, stream)
         # One memory pool per shape: its two graphs always replay in the
         # order they were captured, which sharing a pool requires.
-        pool = torch.cuda.graph_pool_handle()
-        prologue_graph, (features, projection) = capture_graph(prologue, pool)
-        step_graph, _ = capture_graph(lambda: step(features, projection),
-                                      pool)
+        pool = self.backend.pool()
+        prologue_graph, (features, projection) = self.backend.capture(
+            prologue, pool, stream)
+        step_graph, _ = self.backend.capture(
+            lambda: step(features, projection), pool, stream)
         return _CapturedSteps(static_inputs, features, projection, state,
                               prologue_graph, step_graph)
+
+    def _stream(self, device: torch.device) -> 'torch.cuda.Stream':
+        """The side stream of ``device`` for warm-ups and captures."""
+        if device not in self._streams:
+            self._streams[device] = self.backend.stream(device)
+        return self._streams[device]
 
     def _features(self, inputs: Tensor) -> Tensor:
         return self.head._transform_inputs(self.segmentor.extract_feat(inputs))
 
 
-def warm_up_for_capture(run: Callable[[], object], times: int) -> None:
-    """Runs ``run`` ``times`` times on a side stream, as CUDA graph capture
-    needs first (lazy initialisation, cuDNN's choice of algorithms)."""
-    side = torch.cuda.Stream()
-    side.wait_stream(torch.cuda.current_stream())
-    with torch.cuda.stream(side):
-        for _ in range(times):
-            run()
-    torch.cuda.current_stream().wait_stream(side)
+class _ReplayedCanvases(Iterator[Tensor]):
+    """The canvases of :meth:`CUDAGraphSteps.iter_canvases`: each replays
+    the step graph and copies the canvas it wrote."""
 
+    def __init__(self, graph_steps: CUDAGraphSteps,
+                 captured: _CapturedSteps) -> None:
+        self.graph_steps = graph_steps
+        self.captured = captured
 
-def capture_graph(run: Callable[[], Result],
-                  pool: Optional[tuple] = None
-                  ) -> 'tuple[torch.cuda.CUDAGraph, Result]':
-    """The CUDA graph of ``run()`` and what it returned during the capture
-    (tensors that each replay overwrites)."""
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph, pool=pool):
-        result = run()
-    return graph, result
-
-
-def _replay_steps(captured: _CapturedSteps) -> Iterator[Tensor]:
-    while True:
-        captured.step.replay()
-        yield captured.state.canvas.clone()
+    def __next__(self) -> Tensor:
+        captured = self.captured
+        with self.graph_steps._lock:
+            if captured.owner is not self:
+                raise RuntimeError(
+                    'this canvas iterator of CUDAGraphSteps was overtaken: '
+                    'a later iter_canvases call on inputs of shape '
+                    f'{tuple(captured.inputs.shape)} reuses the static '
+                    'tensors of its graphs. Finish one iterator before '
+                    'starting the next on the same shape, or give each '
+                    'thread its own CUDAGraphSteps')
+            with self.graph_steps.backend.device(captured.inputs.device):
+                captured.step.replay()
+                return captured.state.canvas.clone()
 
 
 def _state_tensors(state: RecurrentState) -> List[Tensor]:

@@ -11,9 +11,9 @@ from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from mmseg.utils import OptSampleList, SampleList
-from .cuda_graph_steps import CUDAGraphSteps
-from .time_budget import (TimeBudget, check_time_budget, device_time_ms,
-                          take_steps)
+from .cuda_graph_steps import CUDAGraphSteps, input_key
+from .time_budget import (TimeBudget, check_num_steps, check_time_budget,
+                          device_time_ms, take_steps)
 
 
 @MODELS.register_module()
@@ -37,9 +37,12 @@ class RecurrentEncoderDecoder(EncoderDecoder):
 
     With ``test_cfg.time_budget_ms=B`` inference runs recurrent steps while
     the next one fits in what is left of B milliseconds (counted from the
-    start of :meth:`predict`, backbone included; the next step is expected
-    to take as long as the last one, timed as it runs with :attr:`clock`),
-    at least one and at most ``num_steps``. Every data sample's metainfo
+    backbone on, post-processing excluded; the next step is expected to
+    take as long as the last one, timed as it runs with :attr:`clock`), at
+    least one and at most ``num_steps``. The first input of each shape
+    (see :func:`~.cuda_graph_steps.input_key`) is first run once untimed:
+    the capture of its CUDA graphs, or one eager backbone pass and step
+    (cuDNN's autotuning, lazy initialisation). Every data sample's metainfo
     ``num_steps_used`` says how many ran; the labels are those of a run of
     that many steps. It needs ``mode='whole'`` and cannot be combined with
     ``adaptive_exit``.
@@ -49,7 +52,8 @@ class RecurrentEncoderDecoder(EncoderDecoder):
     :class:`CUDAGraphSteps`; ``test_cfg.cuda_graph_max_shapes``, default 4,
     input shapes are kept captured). Elsewhere, and with adaptive exit,
     whose batch shrinks as images stop, it logs once that it runs eagerly;
-    the results are the same.
+    the results are the same. The captured graphs are dropped when the
+    model is moved or cast (``_apply``) and by :meth:`train`.
 
     Args:
         **kwargs: Arguments of :class:`EncoderDecoder`.
@@ -61,8 +65,25 @@ class RecurrentEncoderDecoder(EncoderDecoder):
 
     @property
     def inference_steps(self) -> int:
-        """Recurrent steps run in inference."""
-        return self.test_cfg.get('num_steps', self.decode_head.num_steps)
+        """Recurrent steps run in inference: ``test_cfg.num_steps``
+        (checked), default the head's ``num_steps``."""
+        if 'num_steps' not in self.test_cfg:
+            return self.decode_head.num_steps
+        return check_num_steps(self.test_cfg.num_steps,
+                               'model.test_cfg.num_steps')
+
+    def train(self, mode: bool = True) -> 'RecurrentEncoderDecoder':
+        """Sets training or eval mode as ``nn.Module.train`` does, and drops
+        the captured CUDA graphs."""
+        self._cuda_graph_steps = None
+        return super().train(mode)
+
+    def _apply(self, fn, *args, **kwargs) -> 'RecurrentEncoderDecoder':
+        """Moves or casts the model's tensors (``.to()``, ``.half()``, ...)
+        as ``nn.Module._apply`` does, and drops the captured CUDA graphs,
+        which point at the old tensors."""
+        self._cuda_graph_steps = None
+        return super()._apply(fn, *args, **kwargs)
 
     @property
     def time_budget_ms(self) -> Optional[float]:
@@ -126,27 +147,40 @@ class RecurrentEncoderDecoder(EncoderDecoder):
         """The canvases of the steps run (every step's if ``keep_all``, else
         the last one's) and how many ran: :attr:`inference_steps`, or fewer
         when the next step would not fit in ``budget_ms``."""
-        budget = None if budget_ms is None else TimeBudget(
-            budget_ms, inputs.device, self.clock)
+        budget = None
+        if budget_ms is not None:
+            self._warm_up_untimed(inputs, graph_steps)
+            budget = TimeBudget(budget_ms, inputs.device, self.clock)
         canvases = self._iter_canvases(inputs, graph_steps)
         return take_steps(canvases, self.inference_steps, budget, keep_all)
+
+    def _warm_up_untimed(self, inputs: Tensor,
+                         graph_steps: Optional[CUDAGraphSteps]) -> None:
+        """What the first input of a shape costs once, before a budget's
+        clock starts: the capture of its graphs, or one eager backbone pass
+        and step."""
+        if graph_steps is not None:
+            graph_steps.prepare(inputs)
+            return
+        warm = self.__dict__.setdefault('_eager_warm_keys', set())
+        if input_key(inputs) not in warm:
+            warm.add(input_key(inputs))
+            next(self._iter_canvases(inputs, None))
 
     def _iter_canvases(self, inputs: Tensor,
                        graph_steps: Optional[CUDAGraphSteps]
                        ) -> Iterator[Tensor]:
         if graph_steps is not None:
             return graph_steps.iter_canvases(inputs)
-        features = self.decode_head._transform_inputs(
-            self.extract_feat(inputs))
-        return (state.canvas
-                for state in self.decode_head.iter_steps(features))
+        return self.decode_head.iter_canvases(
+            self.decode_head._transform_inputs(self.extract_feat(inputs)))
 
     def _graph_steps(self, inputs: Tensor) -> Optional[CUDAGraphSteps]:
         """The CUDA graph runner with ``test_cfg.cuda_graph`` on a CUDA
         device; None otherwise (logged once when asked for elsewhere)."""
         if not self.test_cfg.get('cuda_graph', False):
             return None
-        if inputs.device.type != 'cuda':
+        if not CUDAGraphSteps.backend.supports(inputs.device):
             self._log_eager_once(
                 f'model.test_cfg.cuda_graph=True on {inputs.device.type}: '
                 'CUDA graphs need a CUDA device, so inference runs eagerly '

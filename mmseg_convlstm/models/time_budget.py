@@ -19,6 +19,16 @@ def device_time_ms(device: torch.device) -> float:
     return time.perf_counter() * 1e3
 
 
+def check_num_steps(num_steps: object, key: str) -> int:
+    """``num_steps`` as an int, or a ValueError naming ``key`` unless it is
+    an integer of at least 1."""
+    if (not isinstance(num_steps, int) or isinstance(num_steps, bool)
+            or num_steps < 1):
+        raise ValueError(f'{key} must be an integer of at least 1 (steps '
+                         f'are counted from 1), got {num_steps!r}')
+    return num_steps
+
+
 def check_time_budget(budget_ms: object, key: str) -> float:
     """``budget_ms`` as a float, or a ValueError naming ``key`` unless it is
     a positive number."""
@@ -68,20 +78,24 @@ class TimeBudget:
 def take_steps(steps: Iterator[StepResult],
                max_steps: int,
                budget: Optional[TimeBudget] = None,
-               keep_all: bool = False) -> Tuple[List[StepResult], int]:
+               keep_all: bool = False,
+               key: str = 'max_steps') -> Tuple[List[StepResult], int]:
     """Runs steps from ``steps`` (each runs when asked for): ``max_steps``,
     or fewer when ``budget`` says the next one does not fit, at least one.
 
     Args:
         steps (Iterator): The result of each step, computed on request.
-        max_steps (int): Most steps to run.
+        max_steps (int): Most steps to run, at least 1.
         budget (TimeBudget, optional): When to stop early; None never.
         keep_all (bool): Whether to return every step's result or only the
             last one's. Default: False.
+        key (str): The setting ``max_steps`` comes from, named in the error
+            when it is below 1. Default: ``'max_steps'``.
 
     Returns:
         tuple[list, int]: The results kept and the number of steps run.
     """
+    check_num_steps(max_steps, key)
     if budget is not None:
         budget.start_steps()
     kept = []
