@@ -5,8 +5,9 @@ with GMACs per frame. Writes video_results.{md,json,png} to the work dir."""
 import argparse
 
 from mmseg_convlstm.benchmarks.video_benchmark import (VIDEO_DATALOADER_KEY,
-                                                 run_video_benchmark)
-from mmseg_convlstm.benchmarks.video_report import markdown_table, write_video_report
+                                                       run_video_benchmark)
+from mmseg_convlstm.benchmarks.video_report import (markdown_table,
+                                                    write_video_report)
 from mmseg_convlstm.cli import (add_inference_args, check_data_roots,
                                 load_config)
 

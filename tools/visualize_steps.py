@@ -8,10 +8,9 @@ import os.path as osp
 import mmcv
 
 from mmseg_convlstm.analysis.prediction_sources import read_label_map
-from mmseg_convlstm.apis.step_inference import (dataset_meta,
-                                                    init_step_model,
-                                                    predict_step_labels,
-                                                    request_steps)
+from mmseg_convlstm.apis.step_inference import (dataset_meta, init_step_model,
+                                                predict_step_labels,
+                                                request_steps)
 from mmseg_convlstm.visualization.step_pictures import save_step_grid
 from mmseg_convlstm.cli import add_inference_args, load_config
 

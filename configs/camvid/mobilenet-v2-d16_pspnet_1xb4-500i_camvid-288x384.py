@@ -2,7 +2,8 @@
 # MobileNetV2 output-stride-16 backbone, trained on CamVid with the same crop,
 # augmentation, batch and schedule as our recurrent head.
 _base_ = [
-    'mmseg::_base_/models/pspnet_r50-d8.py', '../_base_/models/mobilenet-v2-d16.py',
+    'mmseg::_base_/models/pspnet_r50-d8.py',
+    '../_base_/models/mobilenet-v2-d16.py',
     '../_base_/datasets/camvid_288x384.py', '../_base_/default_runtime.py',
     '../_base_/schedules/schedule_camvid_sgd-001.py'
 ]

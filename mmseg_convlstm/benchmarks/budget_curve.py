@@ -13,8 +13,8 @@ from mmengine.runner import load_checkpoint
 from mmengine.utils import ProgressBar
 
 from ..utils.complexity import (RecurrentSegmentorAtSteps, build_segmentor,
-                         count_macs, count_params, per_step_macs,
-                         random_image, recurrent_macs)
+                                count_macs, count_params, per_step_macs,
+                                random_image, recurrent_macs)
 from .latency import describe_device, median_latencies
 from ..utils.model_zoo import load_mmseg_config, zoo_model
 

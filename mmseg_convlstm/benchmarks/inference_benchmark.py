@@ -17,7 +17,7 @@ from mmengine.utils import ProgressBar
 from mmseg.structures import SegDataSample
 from .budget_curve import BASELINE_CONFIGS
 from ..utils.complexity import (RecurrentSegmentorAtSteps, build_segmentor,
-                         input_projection_cache, random_image)
+                                input_projection_cache, random_image)
 from ..models.cuda_graph_steps import CUDAGraphSteps
 from .latency import (autocast_run, describe_device, graphed_run,
                       median_latencies)

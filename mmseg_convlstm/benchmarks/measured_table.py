@@ -287,17 +287,18 @@ def _summary_table(rows: Sequence[ModelRow], shape: Tuple[int, int],
         'latency (ms) | ratio to DeepLabV3 latency | val mIoU |',
         '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'
     ]
+    reference_macs = reference.macs[0] if reference else None
+    reference_latency = reference.latency.get(0) if reference else None
     for row in rows:
         for steps in sorted(row.latency) or [0]:
             index = max(steps, 1) - 1
             macs = row.macs[index]
             latency = row.latency.get(steps)
-            lines.append('| {} | {} | {:.2f} | {} | {} | {} | {} | {:.2f} |'.format(
-                row.name, steps or '', row.params / 1e6, _giga(macs),
-                _ratio(macs, reference.macs[0] if reference else None),
-                _ms(latency),
-                _ratio(latency, reference.latency.get(0) if reference else None),
-                row.evaluation.step_miou[index]))
+            lines.append(
+                f'| {row.name} | {steps or ""} | {row.params / 1e6:.2f} | '
+                f'{_giga(macs)} | {_ratio(macs, reference_macs)} | '
+                f'{_ms(latency)} | {_ratio(latency, reference_latency)} | '
+                f'{row.evaluation.step_miou[index]:.2f} |')
     return '\n'.join(lines)
 
 

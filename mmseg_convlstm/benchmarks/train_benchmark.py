@@ -17,8 +17,8 @@ from mmengine.utils import ProgressBar
 from mmseg.models.segmentors import BaseSegmentor
 from mmseg.structures import SegDataSample
 from ..engine.mixed_precision import PRECISIONS, optim_wrapper_in_precision
-from .inference_benchmark import (BENCHMARK_BASELINES, in_fresh_process, measure_peak,
-                        memory_measure, model_title)
+from .inference_benchmark import (BENCHMARK_BASELINES, in_fresh_process,
+                                  measure_peak, memory_measure, model_title)
 from ..utils.complexity import build_segmentor
 from .latency import describe_device, median_latencies
 from ..utils.model_zoo import load_mmseg_config

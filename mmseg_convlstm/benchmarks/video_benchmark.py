@@ -20,7 +20,7 @@ from ..evaluation.deterministic_iou_metric import count_areas
 from ..models.convlstm_canvas_head import ConvLSTMCanvasHead
 from ..apis.recurrent_video_inferencer import RecurrentVideoInferencer
 from ..utils.video_macs import (average_frame_macs, feature_macs,
-                         recurrent_step_macs)
+                                recurrent_step_macs)
 
 VIDEO_DATALOADER_KEY = 'video_test_dataloader'
 Setting = Tuple[str, int, int, int]

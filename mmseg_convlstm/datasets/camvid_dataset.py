@@ -80,4 +80,5 @@ class CamVidDataset(BaseSegDataset):
     def load_data_list(self) -> List[dict]:
         """The samples of the split, in frame order."""
         data_list = super().load_data_list()
-        return sorted(data_list, key=lambda info: camvid_frame(info['img_path']))
+        return sorted(
+            data_list, key=lambda info: camvid_frame(info['img_path']))

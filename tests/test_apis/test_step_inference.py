@@ -8,10 +8,9 @@ from PIL import Image
 
 from mmseg.apis import (MMSegInferencer, inference_model, init_model,
                         show_result_pyplot)
-from mmseg_convlstm.apis.step_inference import (dataset_meta,
-                                                    init_step_model,
-                                                    predict_step_labels,
-                                                    request_steps)
+from mmseg_convlstm.apis.step_inference import (dataset_meta, init_step_model,
+                                                predict_step_labels,
+                                                request_steps)
 from mmseg_convlstm.engine import UnsafeCheckpointError
 from tests.checkpoints import save_random_checkpoint
 from tests.tools_runner import DEMO_CONFIG

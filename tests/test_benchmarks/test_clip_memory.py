@@ -4,7 +4,7 @@ import pytest
 from mmengine.config import Config
 
 from mmseg_convlstm.benchmarks.clip_memory import (clip_memory_rows,
-                                                 clip_memory_table)
+                                                   clip_memory_table)
 from mmseg_convlstm.utils.complexity import build_segmentor
 from tests.video_helpers import CLIP_CONFIG, tiny_video_config
 

@@ -7,15 +7,17 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmseg_convlstm.benchmarks.inference_benchmark import (BudgetBenchmark, LatencyRow,
-                                               benchmark_budget,
-                                               per_step_latency)
+from mmseg_convlstm.benchmarks.inference_benchmark import (BudgetBenchmark,
+                                                           LatencyRow,
+                                                           benchmark_budget,
+                                                           per_step_latency)
 from mmseg_convlstm.benchmarks.latency import autocast_run
 from tests.conftest import DEMO_CONFIG
 
 
 def test_cuda_graph_without_cuda_runs_eagerly_under_autocast():
-    with mock.patch('mmseg_convlstm.benchmarks.inference_benchmark.print_log') as log:
+    with mock.patch('mmseg_convlstm.benchmarks.inference_benchmark.'
+                    'print_log') as log:
         report = benchmark_budget(
             Config.fromfile(DEMO_CONFIG), (33, 33),
             steps=(1, 3),

@@ -13,7 +13,7 @@ from PIL import Image
 
 from mmseg.registry import MODELS
 from mmseg_convlstm.benchmarks.budget_curve import (read_adaptive_exit_json,
-                                            read_anytime_json)
+                                                    read_anytime_json)
 from mmseg_convlstm.utils.model_zoo import mmseg_config_path
 from mmseg_convlstm.evaluation import AnytimeIoUMetric
 from tests.tools_runner import DEMO_CONFIG, run_tool, voc_overrides

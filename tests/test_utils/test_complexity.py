@@ -5,11 +5,11 @@ import torch
 from mmengine.config import Config
 
 from mmseg_convlstm.utils.complexity import (RecurrentMACs,
-                                                RecurrentSegmentorAtSteps,
-                                                build_segmentor, count_macs,
-                                                input_projection_cache,
-                                                per_step_macs, random_image,
-                                                recurrent_macs)
+                                             RecurrentSegmentorAtSteps,
+                                             build_segmentor, count_macs,
+                                             input_projection_cache,
+                                             per_step_macs, random_image,
+                                             recurrent_macs)
 from tests.conftest import DEMO_CONFIG
 
 SHAPE = (65, 65)

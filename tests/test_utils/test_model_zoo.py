@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from mmseg_convlstm.utils.model_zoo import (load_mmseg_config,
-                                               mmseg_config_path, zoo_model)
+                                            mmseg_config_path, zoo_model)
 
 PSPNET = 'mmseg::pspnet/pspnet_r101-d8_4xb4-20k_voc12aug-512x512.py'
 DEEPLABV3 = 'mmseg::deeplabv3/deeplabv3_r101-d8_4xb4-20k_voc12aug-512x512.py'

@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmseg_convlstm.visualization.step_pictures import (colorize, render_step_grid,
-                                                   save_step_grid,
-                                                   step_grid_figure)
+from mmseg_convlstm.visualization.step_pictures import (colorize,
+                                                        render_step_grid,
+                                                        save_step_grid,
+                                                        step_grid_figure)
 
 PALETTE = [[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0]]
 NAMES = ['background', 'bicycle', 'car', 'person']

@@ -7,7 +7,7 @@ Markdown and JSON and prints it."""
 import argparse
 
 from mmseg_convlstm.benchmarks.train_benchmark import (PRECISIONS,
-                                                     benchmark_train)
+                                                       benchmark_train)
 from mmseg_convlstm.cli import (add_benchmark_args, input_shape, load_config,
                                 write_report)
 

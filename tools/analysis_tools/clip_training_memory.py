@@ -6,7 +6,7 @@ the table and writes it to <work dir>/clip_training_memory.md."""
 import argparse
 
 from mmseg_convlstm.benchmarks.clip_memory import (clip_memory_rows,
-                                                 clip_memory_table)
+                                                   clip_memory_table)
 from mmseg_convlstm.utils.complexity import build_segmentor
 from mmseg_convlstm.cli import (add_inference_args, add_shape_arg, input_shape,
                                 load_config, write_table)

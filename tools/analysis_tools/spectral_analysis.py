@@ -21,8 +21,7 @@ from mmseg_convlstm.analysis.spectral_report import (SpectralComparison,
                                                      plot_comparison,
                                                      summary_table, write_csv)
 from mmseg_convlstm.analysis.spectrum import frequency_bin_edges
-from mmseg_convlstm.apis.step_inference import (init_step_model,
-                                                    request_steps)
+from mmseg_convlstm.apis.step_inference import init_step_model, request_steps
 from mmseg_convlstm.cli import (add_inference_args, check_data_roots,
                                 load_config)
 
