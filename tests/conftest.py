@@ -35,6 +35,14 @@ def cityscapes_root(tmp_path_factory):
 
 
 @pytest.fixture(scope='session')
+def camvid_root(tmp_path_factory):
+    """A small generated CamVid tree in SegNet's layout (train, val)."""
+    from mmseg_convlstm.datasets import make_camvid_tree
+    return make_camvid_tree(
+        str(tmp_path_factory.mktemp('camvid')), dict(train=4, val=3))
+
+
+@pytest.fixture(scope='session')
 def video_root(tmp_path_factory):
     """A generated Cityscapes tree with short leftImg8bit_sequence clips."""
     return make_sequence_tree(str(tmp_path_factory.mktemp('sequences')))

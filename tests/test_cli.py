@@ -21,7 +21,7 @@ def test_without_flags_the_config_is_unchanged():
     assert cfg.to_dict() == before
 
 
-def test_a_time_budget_evaluates_the_mean_steps_and_miou():
+def test_a_time_budget_sets_the_budget_and_the_mean_steps_evaluator():
     cfg = Config.fromfile(DEMO_CONFIG)
     assert cfg.test_evaluator.type == 'AnytimeIoUMetric'
     apply_step_budget_args(cfg, parsed('--time-budget-ms', '40',

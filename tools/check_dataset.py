@@ -1,9 +1,9 @@
-"""Scan a PASCAL VOC 2012 or Cityscapes tree for every problem that would
-stop (or silently spoil) a training run: empty splits, missing or
-undecodable images and label maps, label maps of the wrong size or with
-values that are neither a class id nor 255. Grayscale and RGBA images are
-listed as notes (MMSeg reads them as 3-channel images). Exits with status 1
-when it finds a problem."""
+"""Scan a PASCAL VOC 2012, Cityscapes or CamVid (SegNet layout) tree for
+every problem that would stop (or silently spoil) a training run: empty
+splits, missing or undecodable images and label maps, label maps of the
+wrong size or with values that are neither a class id nor void (255; 11 in
+CamVid). Grayscale and RGBA images are listed as notes (MMSeg reads them as
+3-channel images). Exits with status 1 when it finds a problem."""
 import argparse
 import sys
 
@@ -16,17 +16,19 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         'data_root',
-        help='the VOC2012 directory (with ImageSets/Segmentation) or the '
-        'Cityscapes root (with leftImg8bit and gtFine)')
+        help='the VOC2012 directory (with ImageSets/Segmentation), the '
+        'Cityscapes root (with leftImg8bit and gtFine) or the CamVid root '
+        '(with train/ + trainannot/, val/ + valannot/, test/ + testannot/)')
     parser.add_argument(
         '--format',
-        choices=['voc', 'cityscapes'],
+        choices=['voc', 'cityscapes', 'camvid'],
         help='layout of the tree (default: detected from its folders)')
     parser.add_argument(
         '--split',
         nargs='+',
-        help='splits to check: VOC split files (e.g. train val aug) or '
-        'Cityscapes folders (e.g. train val); default: all')
+        help='splits to check: VOC split files (e.g. train val aug), '
+        'Cityscapes folders (e.g. train val) or CamVid folder pairs (e.g. '
+        'val for val/ + valannot/); default: all')
     parser.add_argument(
         '--max-listed',
         type=int,

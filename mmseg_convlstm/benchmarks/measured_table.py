@@ -2,11 +2,15 @@
 model's mIoU and per-class IoU, ours after every step, with adaptive exit
 and with a time budget; GMACs, parameters and latency at one input size,
 measured side by side in the same run; and the val mIoU during training,
-read from each run's logs."""
+read from each run's logs. A model trained on another machine, whose
+checkpoint is not here, is evaluated from its training log (its last
+validation) and costed with its config's weights untrained, since weights
+change neither MACs nor latency."""
 import copy
 import glob
 import json
 import os.path as osp
+import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -23,6 +27,7 @@ from torch import nn
 
 from mmseg.apis import init_model
 from mmseg.evaluation import IoUMetric
+from mmseg.registry import DATASETS
 from ..evaluation.deterministic_iou_metric import count_areas
 from ..utils.complexity import (RecurrentSegmentorAtSteps, count_macs,
                                 count_params, random_image, recurrent_macs)
@@ -56,7 +61,10 @@ class ModelRow:
     Args:
         name (str): The config's name.
         config (str): Config file.
-        checkpoint (str): Weights evaluated.
+        checkpoint (str, optional): Weights evaluated; None for a model
+            whose accuracy comes from its training log.
+        iteration (int, optional): Training iterations of the evaluated
+            weights (None where the checkpoint does not say).
         recurrent (bool): Whether the model runs recurrent steps.
         params (int): Parameters (auxiliary head excluded).
         macs (list[float]): MACs per image after every step (one entry for
@@ -70,7 +78,8 @@ class ModelRow:
     """
     name: str
     config: str
-    checkpoint: str
+    checkpoint: Optional[str]
+    iteration: Optional[int]
     recurrent: bool
     params: int
     macs: List[float]
@@ -102,6 +111,11 @@ def load_trained_model(cfg: Config, checkpoint: str,
         cfg.model.test_cfg.return_all_steps = True
     model = init_model(cfg, checkpoint, device=device)
     return revert_sync_batchnorm(model) if device == 'cpu' else model
+
+
+def dataset_classes(cfg: Config) -> Sequence[str]:
+    """The class names of the config's validation dataset type."""
+    return DATASETS.get(cfg.val_dataloader.dataset.type).METAINFO['classes']
 
 
 @torch.no_grad()
@@ -171,6 +185,60 @@ def read_training_curve(work_dir: str) -> List[Tuple[int, float]]:
     return []
 
 
+PER_CLASS_ROW = re.compile(
+    r'^\|\s*(?P<name>[^|]*?)\s*\|\s*(?P<iou>[0-9.]+|nan)\s*\|')
+
+
+def evaluation_from_log(work_dir: str, classes: Sequence[str]
+                        ) -> Optional[Tuple[Evaluation, int]]:
+    """The last validation of the newest run in ``work_dir`` and its
+    iteration: mIoU after every step (``mIoU@t`` of MMEngine's
+    ``scalars.json``, or ``mIoU`` once for a model without steps) and the
+    per-class IoU of the run log's last "per class results" table (the
+    last step's, as MMSeg's metric prints it). None if the run never
+    validated."""
+    runs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data')))
+    if not runs:
+        return None
+    run = osp.dirname(runs[-1])
+    with open(osp.join(run, 'vis_data', 'scalars.json')) as file:
+        records = [json.loads(line) for line in file if line.strip()]
+    validations = [record for record in records if 'mIoU' in record]
+    if not validations:
+        return None
+    last = validations[-1]
+    step_miou = [
+        round(float(last[f'mIoU@{step}']), 2)
+        for step in range(1, len(last) + 1) if f'mIoU@{step}' in last
+    ] or [round(float(last['mIoU']), 2)]
+    class_iou = _last_class_table(
+        osp.join(run, f'{osp.basename(run)}.log'), classes)
+    step_class_iou = [[float('nan')] * len(classes)] * (len(step_miou) - 1)
+    return Evaluation(step_miou, step_class_iou + [class_iou],
+                      float(len(step_miou))), int(last['step'])
+
+
+def _last_class_table(log_path: str, classes: Sequence[str]) -> List[float]:
+    """IoU of each of ``classes`` in the last per-class table of the log
+    (NaN for a class the log has no table of)."""
+    table: Dict[str, float] = {}
+    with open(log_path) as file:
+        for line in file:
+            if 'per class results' in line:
+                table = {}
+            match = PER_CLASS_ROW.match(line.strip())
+            if match and match['name'] in classes:
+                table[match['name']] = float(match['iou'])
+    return [table.get(name, float('nan')) for name in classes]
+
+
+def checkpoint_iteration(checkpoint: str) -> Optional[int]:
+    """The training iteration a checkpoint records in its ``meta``."""
+    meta = torch.load(
+        checkpoint, map_location='cpu', weights_only=True).get('meta', {})
+    return meta.get('iter')
+
+
 def measure_costs(rows: Sequence[ModelRow],
                   models: Sequence[nn.Module],
                   shape: Tuple[int, int],
@@ -221,22 +289,41 @@ def _runner(module: nn.Module, image: torch.Tensor):
 
 def evaluate_row(name: str,
                  cfg: Config,
-                 checkpoint: str,
+                 checkpoint: Optional[str],
                  work_dir: str,
                  adaptive_exit: Optional[dict] = None,
                  time_budget_ms: Optional[float] = None,
                  device: str = 'cpu') -> Tuple[ModelRow, nn.Module]:
     """Evaluates one trained model on its ``val_dataloader``: every step,
     and for a recurrent model also with ``adaptive_exit`` and
-    ``time_budget_ms`` when given. Costs are filled by
-    :func:`measure_costs`."""
+    ``time_budget_ms`` when given. Without a ``checkpoint`` its accuracy is
+    its training log's last validation (:func:`evaluation_from_log`) and
+    the model returned is untrained, for the costs, which
+    :func:`measure_costs` fills.
+
+    Raises:
+        FileNotFoundError: Without a checkpoint and a validation in the
+            log.
+    """
     model = load_trained_model(cfg, checkpoint, device)
-    dataloader = Runner.build_dataloader(cfg.val_dataloader)
     recurrent = 'num_steps' in cfg.model.get('test_cfg', {})
+    if checkpoint is None:
+        logged = evaluation_from_log(work_dir, dataset_classes(cfg))
+        if logged is None:
+            raise FileNotFoundError(
+                f'{work_dir} has neither a last_checkpoint nor a validation '
+                f'in a training log: train {cfg.filename} first (--train)')
+        evaluation, iteration = logged
+        row = ModelRow(name, cfg.filename, None, iteration, recurrent, 0, [],
+                       evaluation)
+        row.training_curve = read_training_curve(work_dir)
+        return row, model
+    dataloader = Runner.build_dataloader(cfg.val_dataloader)
     variants = int(recurrent) * ((adaptive_exit is not None) +
                                  (time_budget_ms is not None))
     progress = ProgressBar(len(dataloader.dataset) * (1 + variants))
-    row = ModelRow(name, cfg.filename, checkpoint, recurrent, 0, [],
+    row = ModelRow(name, cfg.filename, checkpoint,
+                   checkpoint_iteration(checkpoint), recurrent, 0, [],
                    evaluate(model, dataloader, progress))
     if recurrent and adaptive_exit is not None:
         row.adaptive_exit = evaluate(
@@ -282,22 +369,27 @@ def _summary_table(rows: Sequence[ModelRow], shape: Tuple[int, int],
         f'Input {shape[0]}x{shape[1]}; latency: median seconds per image on '
         f'{device}, every model timed in the same run, interleaved; GMACs: '
         "MMEngine's counter (multiply-accumulates), backbone and decode "
-        'head.', '',
-        '| model | steps | params (M) | GMACs | ratio to DeepLabV3 GMACs | '
-        'latency (ms) | ratio to DeepLabV3 latency | val mIoU |',
-        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'
+        'head; iterations: training iterations of the weights evaluated '
+        '(log: accuracy from the training log\'s last validation).', '',
+        '| model | iterations | steps | params (M) | GMACs | ratio to '
+        'DeepLabV3 GMACs | latency (ms) | ratio to DeepLabV3 latency | '
+        'val mIoU |',
+        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'
     ]
     reference_macs = reference.macs[0] if reference else None
     reference_latency = reference.latency.get(0) if reference else None
     for row in rows:
+        trained = f'{row.iteration}' + (' (log)' if row.checkpoint is None
+                                        else '')
         for steps in sorted(row.latency) or [0]:
             index = max(steps, 1) - 1
             macs = row.macs[index]
             latency = row.latency.get(steps)
             lines.append(
-                f'| {row.name} | {steps or ""} | {row.params / 1e6:.2f} | '
-                f'{_giga(macs)} | {_ratio(macs, reference_macs)} | '
-                f'{_ms(latency)} | {_ratio(latency, reference_latency)} | '
+                f'| {row.name} | {trained} | {steps or ""} | '
+                f'{row.params / 1e6:.2f} | {_giga(macs)} | '
+                f'{_ratio(macs, reference_macs)} | {_ms(latency)} | '
+                f'{_ratio(latency, reference_latency)} | '
                 f'{row.evaluation.step_miou[index]:.2f} |')
     return '\n'.join(lines)
 

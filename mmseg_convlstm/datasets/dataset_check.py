@@ -11,8 +11,8 @@ Two levels of checks:
   missing file failing the run when the sampler reaches it).
 - :func:`check_sample` decodes a sample's image and label map and checks
   them against each other; :func:`scan_dataset` runs it over every split of a
-  VOC or Cityscapes tree (``tools/check_dataset.py``), and
-  :func:`label_problems` is what ``StrictLoadAnnotations`` checks while
+  VOC, Cityscapes or CamVid (SegNet layout) tree (``tools/check_dataset.py``),
+  and :func:`label_problems` is what ``StrictLoadAnnotations`` checks while
   training.
 
 Grayscale and RGBA images are not errors: ``LoadImageFromFile`` reads every
@@ -24,7 +24,7 @@ import os
 import os.path as osp
 from dataclasses import dataclass
 from enum import Enum
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import mmcv
 import numpy as np
@@ -35,13 +35,14 @@ from PIL import Image
 from mmseg.datasets import CityscapesDataset, PascalVOCDataset
 from mmseg.registry import DATASETS
 
+from .camvid_dataset import CAMVID_CLASSES, CAMVID_VOID
+
 IGNORE_INDEX = 255
 VOC_IMAGE_SUFFIX, VOC_LABEL_SUFFIX = '.jpg', '.png'
 CITYSCAPES_IMAGE_SUFFIX = '_leftImg8bit.png'
 CITYSCAPES_LABEL_SUFFIX = '_gtFine_labelTrainIds.png'
-NUM_CLASSES = dict(
-    voc=len(PascalVOCDataset.METAINFO['classes']),
-    cityscapes=len(CityscapesDataset.METAINFO['classes']))
+CAMVID_SUFFIX = '.png'
+CAMVID_SPLITS = ('train', 'val', 'test')
 
 
 class Issue(Enum):
@@ -53,7 +54,7 @@ class Issue(Enum):
     UNDECODABLE_LABEL = 'label map cannot be decoded'
     MULTICHANNEL_LABEL = 'label map has several channels'
     SIZE_MISMATCH = 'label map size differs from image'
-    BAD_LABEL_VALUES = 'label values neither a class id nor 255'
+    BAD_LABEL_VALUES = 'label values neither a class id nor void'
     GRAYSCALE_IMAGE = 'grayscale image (read as 3 equal channels)'
     ALPHA_IMAGE = 'image with alpha (alpha dropped)'
 
@@ -223,28 +224,86 @@ def cityscapes_splits(data_root: str,
     return splits
 
 
+def _has_camvid_split(data_root: str, name: str) -> bool:
+    return all(
+        osp.isdir(osp.join(data_root, folder))
+        for folder in (name, name + 'annot'))
+
+
+def camvid_splits(data_root: str,
+                  names: Optional[Sequence[str]] = None) -> List[Split]:
+    """The splits of a CamVid tree in SegNet's layout: the folder pairs
+    ``{split}/`` (images) and ``{split}annot/`` (label maps of the same
+    names) of ``train``, ``val`` and ``test`` that exist (or the given
+    names). Every name in either folder is a sample, so an image without
+    its label map and a label map without its image are both found."""
+    if names is None:
+        names = [
+            name for name in CAMVID_SPLITS
+            if _has_camvid_split(data_root, name)
+        ]
+    splits = []
+    for name in names:
+        if not _has_camvid_split(data_root, name):
+            raise FileNotFoundError(
+                f'{osp.join(data_root, name)} or '
+                f'{osp.join(data_root, name)}annot does not exist')
+        folders = (osp.join(data_root, name),
+                   osp.join(data_root, name + 'annot'))
+        file_names = sorted({
+            file_name
+            for folder in folders for file_name in os.listdir(folder)
+            if file_name.endswith(CAMVID_SUFFIX)
+        })
+        samples = [(osp.join(folders[0], file_name),
+                    osp.join(folders[1], file_name))
+                   for file_name in file_names]
+        splits.append(Split(name, folders[0], samples))
+    return splits
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a dataset layout lists its splits and what its label maps
+    hold: class ids ``0 .. num_classes - 1`` and ``ignore_index``."""
+    list_splits: Callable[[str, Optional[Sequence[str]]], List[Split]]
+    num_classes: int
+    ignore_index: int = IGNORE_INDEX
+
+
+LAYOUTS = dict(
+    voc=Layout(voc_splits, len(PascalVOCDataset.METAINFO['classes'])),
+    cityscapes=Layout(cityscapes_splits,
+                      len(CityscapesDataset.METAINFO['classes'])),
+    camvid=Layout(camvid_splits, len(CAMVID_CLASSES), CAMVID_VOID))
+
+
 def detect_format(data_root: str) -> str:
-    """``'voc'`` or ``'cityscapes'``, from the tree's folders."""
+    """``'voc'``, ``'cityscapes'`` or ``'camvid'``, from the tree's
+    folders."""
     if osp.isdir(osp.join(data_root, 'ImageSets', 'Segmentation')):
         return 'voc'
     if osp.isdir(osp.join(data_root, 'leftImg8bit')):
         return 'cityscapes'
+    if any(_has_camvid_split(data_root, name) for name in CAMVID_SPLITS):
+        return 'camvid'
     raise ValueError(
         f'{data_root} is neither a VOC2012 directory (no '
-        'ImageSets/Segmentation) nor a Cityscapes root (no leftImg8bit)')
+        'ImageSets/Segmentation) nor a Cityscapes root (no leftImg8bit) nor '
+        'a CamVid root in SegNet\'s layout (no train/ + trainannot/, val/ + '
+        'valannot/ or test/ + testannot/)')
 
 
 def scan_dataset(data_root: str,
                  data_format: Optional[str] = None,
                  split_names: Optional[Sequence[str]] = None,
                  progress: bool = True) -> List[Finding]:
-    """Checks every sample of every split of a VOC or Cityscapes tree and
-    returns all findings (problems and notes), each once."""
+    """Checks every sample of every split of a VOC, Cityscapes or CamVid
+    tree and returns all findings (problems and notes), each once."""
     if not osp.isdir(data_root):
         raise FileNotFoundError(f'data root {data_root} does not exist')
-    data_format = data_format or detect_format(data_root)
-    list_splits = dict(voc=voc_splits, cityscapes=cityscapes_splits)
-    splits = list_splits[data_format](data_root, split_names)
+    layout = LAYOUTS[data_format or detect_format(data_root)]
+    splits = layout.list_splits(data_root, split_names)
     findings = [
         Finding(Issue.EMPTY_SPLIT, split.source) for split in splits
         if not split.samples
@@ -253,8 +312,8 @@ def scan_dataset(data_root: str,
         sample for split in splits for sample in split.samples))
     bar = ProgressBar(len(samples)) if progress and samples else None
     for image_path, label_path in samples:
-        findings += check_sample(image_path, label_path,
-                                 NUM_CLASSES[data_format])
+        findings += check_sample(image_path, label_path, layout.num_classes,
+                                 layout.ignore_index)
         if bar is not None:
             bar.update()
     # An image shared by two splits (VOC's train and aug) is found twice.

@@ -5,7 +5,9 @@ from .crop_size_check_hook import CropSizeCheckHook
 from .guarded_runner import (GuardedRunner, checkpoint_candidates,
                              newest_loadable_checkpoint)
 from .launch_check import check_launch
+from .non_finite_loss_amp_optim_wrapper import NonFiniteLossAmpOptimWrapper
 from .non_finite_loss_optim_wrapper import (NonFiniteLossError,
+                                            NonFiniteLossGuard,
                                             NonFiniteLossOptimWrapper)
 from .preemption_hook import (PREEMPTION_EXIT_CODE, PreemptionHook,
                               shield_workers)
@@ -18,7 +20,8 @@ from .step_grid_hook import StepGridHook
 
 __all__ = [
     'AtomicCheckpointHook', 'AtomicLocalBackend', 'CropSizeCheckHook',
-    'GuardedRunner', 'NonFiniteLossError', 'NonFiniteLossOptimWrapper',
+    'GuardedRunner', 'NonFiniteLossAmpOptimWrapper', 'NonFiniteLossError',
+    'NonFiniteLossGuard', 'NonFiniteLossOptimWrapper',
     'checkpoint_candidates', 'newest_loadable_checkpoint', 'write_atomically',
     'ClassCountCheckHook', 'SafeCheckpointHook', 'UnreadableCheckpointError',
     'UnsafeCheckpointError', 'load_checkpoint_safely',

@@ -6,6 +6,10 @@ from mmengine.config import ConfigDict
 
 PRECISIONS = ('fp32', 'fp16', 'bf16')
 AMP_DTYPES = dict(fp16='float16', bf16='bfloat16')
+AMP_WRAPPERS = dict(
+    OptimWrapper='AmpOptimWrapper',
+    NonFiniteLossOptimWrapper='NonFiniteLossAmpOptimWrapper')
+"""The mixed-precision wrapper of each full-precision one."""
 
 
 def optim_wrapper_in_precision(optim_wrapper: dict,
@@ -14,9 +18,14 @@ def optim_wrapper_in_precision(optim_wrapper: dict,
 
     Args:
         optim_wrapper (dict): An ``optim_wrapper`` config.
-        precision (str): 'fp32' (the config's wrapper, or MMEngine's
-            ``OptimWrapper`` instead of an ``AmpOptimWrapper``), or 'fp16'
-            or 'bf16' (``AmpOptimWrapper`` with dynamic loss scaling).
+        precision (str): 'fp32' (the full-precision wrapper of the config's:
+            MMEngine's ``OptimWrapper`` for an ``AmpOptimWrapper``,
+            ``NonFiniteLossOptimWrapper`` for a
+            ``NonFiniteLossAmpOptimWrapper``), or 'fp16' or 'bf16' (its
+            mixed-precision wrapper, with dynamic loss scaling:
+            ``NonFiniteLossAmpOptimWrapper`` for a
+            ``NonFiniteLossOptimWrapper``, which keeps its non-finite-loss
+            guard, else ``AmpOptimWrapper``).
 
     Returns:
         ConfigDict: The changed copy.
@@ -25,14 +34,18 @@ def optim_wrapper_in_precision(optim_wrapper: dict,
         raise ValueError(f'unknown precision {precision!r}: choose from '
                          f'{PRECISIONS}')
     optim_wrapper = copy.deepcopy(ConfigDict(optim_wrapper))
+    wrapper_type = optim_wrapper.get('type', 'OptimWrapper')
     if precision == 'fp32':
-        if optim_wrapper.get('type') == 'AmpOptimWrapper':
-            optim_wrapper.type = 'OptimWrapper'
+        full_precision = {amp: fp32 for fp32, amp in AMP_WRAPPERS.items()}
+        if wrapper_type in full_precision:
+            optim_wrapper.type = full_precision[wrapper_type]
         optim_wrapper.pop('dtype', None)
         optim_wrapper.pop('loss_scale', None)
     else:
+        if wrapper_type not in AMP_WRAPPERS.values():
+            wrapper_type = AMP_WRAPPERS.get(wrapper_type, 'AmpOptimWrapper')
         optim_wrapper.update(
-            type='AmpOptimWrapper',
+            type=wrapper_type,
             dtype=AMP_DTYPES[precision],
             loss_scale='dynamic')
     return optim_wrapper

@@ -15,17 +15,15 @@ class NonFiniteLossError(FloatingPointError):
     """The training loss became NaN or infinite."""
 
 
-@OPTIM_WRAPPERS.register_module()
-class NonFiniteLossOptimWrapper(OptimWrapper):
-    """``OptimWrapper`` that looks at the loss before it is back-propagated
-    and refuses to train on a NaN or infinite one.
+class NonFiniteLossGuard:
+    """The non-finite-loss check of :class:`NonFiniteLossOptimWrapper` and
+    :class:`~.NonFiniteLossAmpOptimWrapper`, for an ``OptimWrapper`` class
+    that comes after it among the bases: it looks at the loss before it is
+    back-propagated and refuses to train on a NaN or infinite one.
 
     The check sits here, between the forward pass and the optimizer step,
     because a hook only sees the loss after the step has already written
     NaN into the weights (and into momentum).
-
-    Registered in MMEngine's root registry, so that ``build_optim_wrapper``
-    finds it with or without MMSeg's default scope.
 
     Args:
         non_finite_loss (str): ``'stop'`` raises :class:`NonFiniteLossError`
@@ -38,7 +36,7 @@ class NonFiniteLossOptimWrapper(OptimWrapper):
             with gradient accumulation, a skipped iteration that ends an
             accumulation window discards the window's gradients.
             Default: ``'stop'``.
-        **kwargs: Arguments of ``OptimWrapper``.
+        **kwargs: Arguments of the ``OptimWrapper`` class.
     """
 
     def __init__(self, non_finite_loss: str = 'stop', **kwargs) -> None:
@@ -92,3 +90,18 @@ class NonFiniteLossOptimWrapper(OptimWrapper):
             ]
         with super().optim_context(model):
             yield
+
+
+@OPTIM_WRAPPERS.register_module()
+class NonFiniteLossOptimWrapper(NonFiniteLossGuard, OptimWrapper):
+    """``OptimWrapper`` that refuses to train on a NaN or infinite loss (see
+    :class:`NonFiniteLossGuard`).
+
+    Registered in MMEngine's root registry, so that ``build_optim_wrapper``
+    finds it with or without MMSeg's default scope.
+
+    Args:
+        non_finite_loss (str): ``'stop'`` or ``'skip'``, see
+            :class:`NonFiniteLossGuard`. Default: ``'stop'``.
+        **kwargs: Arguments of ``OptimWrapper``.
+    """

@@ -23,7 +23,14 @@ def lstm_pointwise(input_projection: Tensor, recurrent_projection: Tensor,
 def state_dtype(x: Tensor) -> torch.dtype:
     """The dtype in which the cell states and the canvas of a recurrence on
     ``x`` accumulate: float32 under autocast (whose lower precision would
-    quantise them step after step), else ``x``'s own."""
+    quantise them step after step), else ``x``'s own.
+
+    Args:
+        x (Tensor): The features or input projection of the recurrence.
+
+    Returns:
+        torch.dtype: The dtype of ``c`` and of the canvas.
+    """
     if torch.is_autocast_enabled(x.device.type):
         return torch.promote_types(x.dtype, torch.float32)
     return x.dtype
@@ -32,11 +39,29 @@ def state_dtype(x: Tensor) -> torch.dtype:
 @lru_cache(maxsize=None)
 def fused_lstm_pointwise() -> Callable[..., LSTMState]:
     """:func:`lstm_pointwise` compiled by ``torch.compile`` (inductor), which
-    fuses its element-wise kernels into few. Its shapes are dynamic, so one
-    compilation serves every cell, batch and spatial size; Dynamo adds one
-    for each grad mode (and ``c_prev`` with or without grad) and for
-    dimensions of size 1, which it specialises."""
-    return torch.compile(lstm_pointwise, dynamic=True)
+    fuses its element-wise kernels into few.
+
+    Its shapes are dynamic, and the batch and spatial dimensions unbacked
+    (Dynamo assumes nothing of their sizes: not that they differ from 1,
+    nor that equal sizes stay equal), so one compilation serves every cell,
+    batch (a batch of 1 in validation, the shrinking batch of adaptive
+    exit) and spatial size. Dynamo compiles it again only for what changes
+    the code: the grad mode, whether ``c_prev`` needs a gradient (the first
+    training step's zeros do not), and dtypes (autocast). Training,
+    validation and adaptive exit thus make 3 compilations, well under
+    Dynamo's recompile limit (8), past which it would run eagerly.
+    """
+    from torch._dynamo.decorators import mark_unbacked
+    compiled = torch.compile(lstm_pointwise, dynamic=True)
+
+    def fused(input_projection: Tensor, recurrent_projection: Tensor,
+              c_prev: Tensor, forget_bias: float) -> LSTMState:
+        for tensor in (input_projection, recurrent_projection, c_prev):
+            mark_unbacked(tensor, [0, 2, 3])
+        return compiled(input_projection, recurrent_projection, c_prev,
+                        forget_bias)
+
+    return fused
 
 
 @MODELS.register_module()

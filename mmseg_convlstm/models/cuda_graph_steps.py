@@ -3,7 +3,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import (Callable, ContextManager, Dict, Hashable, Iterator, List,
-                    Optional, Set, TypeVar)
+                    Optional, Set, Tuple, TypeVar)
 
 import torch
 from mmengine.logging import print_log
@@ -15,15 +15,29 @@ from .convlstm_canvas_head import RecurrentState
 Result = TypeVar('Result')
 
 
-def autocast_state(device: torch.device) -> tuple:
-    """Whether autocast is on for ``device``'s type, and its dtype."""
+def autocast_state(device: torch.device) -> Tuple[bool, torch.dtype]:
+    """Whether autocast is on for ``device``'s type, and its dtype.
+
+    Args:
+        device (torch.device): The device whose autocast is meant.
+
+    Returns:
+        tuple[bool, torch.dtype]: Enabled, and the dtype it casts to.
+    """
     return (torch.is_autocast_enabled(device.type),
             torch.get_autocast_dtype(device.type))
 
 
 def input_key(inputs: Tensor) -> Hashable:
     """What a captured graph is specific to: the shape, dtype and device of
-    ``inputs`` and the autocast state (:func:`autocast_state`)."""
+    ``inputs`` and the autocast state (:func:`autocast_state`).
+
+    Args:
+        inputs (Tensor): A batch (N, 3, H, W).
+
+    Returns:
+        Hashable: ``(shape, dtype, device, autocast state)``.
+    """
     return (tuple(inputs.shape), inputs.dtype, inputs.device,
             autocast_state(inputs.device))
 
@@ -31,9 +45,15 @@ def input_key(inputs: Tensor) -> Hashable:
 def warm_up_for_capture(run: Callable[[], object],
                         times: int,
                         stream: Optional['torch.cuda.Stream'] = None) -> None:
-    """Runs ``run`` ``times`` times on a side stream (``stream``, default a
-    new one), as CUDA graph capture needs first (lazy initialisation,
-    cuDNN's choice of algorithms)."""
+    """Runs ``run`` ``times`` times on a side stream, as CUDA graph capture
+    needs first (lazy initialisation, cuDNN's choice of algorithms).
+
+    Args:
+        run (callable): What will be captured.
+        times (int): How many runs.
+        stream (torch.cuda.Stream, optional): The side stream; None for a
+            new one.
+    """
     side = stream if stream is not None else torch.cuda.Stream()
     side.wait_stream(torch.cuda.current_stream())
     with torch.cuda.stream(side):
@@ -46,9 +66,19 @@ def capture_graph(run: Callable[[], Result],
                   pool: Optional[tuple] = None,
                   stream: Optional['torch.cuda.Stream'] = None
                   ) -> 'tuple[torch.cuda.CUDAGraph, Result]':
-    """The CUDA graph of ``run()`` (captured on ``stream``, default
-    PyTorch's capture stream) and what it returned during the capture
-    (tensors that each replay overwrites)."""
+    """The CUDA graph of ``run()`` and what it returned during the capture
+    (tensors that each replay overwrites).
+
+    Args:
+        run (callable): What to capture.
+        pool (tuple, optional): The memory pool to capture into; None for a
+            new one.
+        stream (torch.cuda.Stream, optional): The stream to capture on;
+            None for PyTorch's capture stream.
+
+    Returns:
+        tuple: The graph and ``run()``'s result.
+    """
     graph = torch.cuda.CUDAGraph()
     with torch.cuda.graph(graph, pool=pool, stream=stream):
         result = run()
@@ -159,19 +189,28 @@ class CUDAGraphSteps:
         return list(self._captured)
 
     def prepare(self, inputs: Tensor) -> None:
-        """Captures the graphs for ``inputs`` (N, 3, H, W) unless they are
-        captured (or failed) already, so that a timed run does not pay for
-        it."""
+        """Captures the graphs for ``inputs`` unless they are captured (or
+        failed) already, so that a timed run does not pay for it.
+
+        Args:
+            inputs (Tensor): A batch (N, 3, H, W).
+        """
         with self._lock:
             self._get(inputs)
 
     def iter_canvases(self, inputs: Tensor) -> Iterator[Tensor]:
-        """Replays the prologue on ``inputs`` (N, 3, H, W) now (capturing
-        first for a new shape), and returns the canvas (N, num_classes, h,
-        w) after each recurrent step, endlessly: each step graph replays
-        when the next canvas is asked for. Each canvas is a copy, since the
-        graph overwrites its own. Where the capture failed, the steps run
-        eagerly."""
+        """Replays the prologue on ``inputs`` now (capturing first for a
+        new key), and returns the canvas after each recurrent step,
+        endlessly: each step graph replays when the next canvas is asked
+        for. Where the capture failed, the steps run eagerly.
+
+        Args:
+            inputs (Tensor): A batch (N, 3, H, W).
+
+        Returns:
+            Iterator[Tensor]: The canvases (N, num_classes, h, w), each a
+            copy, since the graph overwrites its own.
+        """
         with self._lock:
             captured = self._get(inputs)
             if captured is None:
@@ -267,7 +306,12 @@ class CUDAGraphSteps:
 
 class _ReplayedCanvases(Iterator[Tensor]):
     """The canvases of :meth:`CUDAGraphSteps.iter_canvases`: each replays
-    the step graph and copies the canvas it wrote."""
+    the step graph and copies the canvas it wrote.
+
+    Args:
+        graph_steps (CUDAGraphSteps): Whose lock and backend it uses.
+        captured (_CapturedSteps): The graphs and tensors of its key.
+    """
 
     def __init__(self, graph_steps: CUDAGraphSteps,
                  captured: _CapturedSteps) -> None:

@@ -1,5 +1,5 @@
 import logging
-from typing import Iterator, List, Optional, Tuple
+from typing import Callable, Hashable, Iterator, List, Optional, Set, Tuple
 
 import numpy as np
 import torch
@@ -36,16 +36,20 @@ class RecurrentEncoderDecoder(EncoderDecoder):
     ``test_cfg.mode='whole'`` and ``return_all_steps=False``.
 
     With ``test_cfg.time_budget_ms=B`` inference runs recurrent steps while
-    the next one fits in what is left of B milliseconds (counted from the
-    backbone on, post-processing excluded; the next step is expected to
-    take as long as the last one, timed as it runs with :attr:`clock`), at
-    least one and at most ``num_steps``. The first input of each shape
-    (see :func:`~.cuda_graph_steps.input_key`) is first run once untimed:
-    the capture of its CUDA graphs, or one eager backbone pass and step
-    (cuDNN's autotuning, lazy initialisation). Every data sample's metainfo
-    ``num_steps_used`` says how many ran; the labels are those of a run of
-    that many steps. It needs ``mode='whole'`` and cannot be combined with
-    ``adaptive_exit``.
+    the next one fits in what is left of B milliseconds, at least one and at
+    most ``num_steps``; the next step is expected to take as long as the
+    last one, timed as it runs with :attr:`clock`. The budget counts the
+    backbone, the bottom cell's input projection (before the first step, so
+    that the first step's time is that of a step alone) and the steps; it
+    does not count what runs before (the data preprocessor) or after
+    (upsampling the canvas to the image, the labels, the data samples).
+    Nor does it count what the first input of each shape (see
+    :func:`~.cuda_graph_steps.input_key`) costs once: before the clock
+    starts, such an input is run untimed, capturing its CUDA graphs or
+    running one eager backbone pass and step (cuDNN's choice of algorithms,
+    lazy initialisation). Every data sample's metainfo ``num_steps_used``
+    says how many ran; the labels are those of a run of that many steps. It
+    needs ``mode='whole'`` and cannot be combined with ``adaptive_exit``.
 
     With ``test_cfg.cuda_graph=True`` on a CUDA device the backbone and one
     recurrent step are replayed from CUDA graphs (see
@@ -53,7 +57,8 @@ class RecurrentEncoderDecoder(EncoderDecoder):
     input shapes are kept captured). Elsewhere, and with adaptive exit,
     whose batch shrinks as images stop, it logs once that it runs eagerly;
     the results are the same. The captured graphs are dropped when the
-    model is moved or cast (``_apply``) and by :meth:`train`.
+    model is moved or cast (``.to()``, ``.half()``: ``_apply``) and by
+    :meth:`train` (so also when training resumes after a validation).
 
     Args:
         **kwargs: Arguments of :class:`EncoderDecoder`.
@@ -62,6 +67,12 @@ class RecurrentEncoderDecoder(EncoderDecoder):
     clock = staticmethod(device_time_ms)
     """What times the steps under ``test_cfg.time_budget_ms``: a function
     of the device returning milliseconds (replaceable, e.g. in tests)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._cuda_graph_steps: Optional[CUDAGraphSteps] = None
+        self._warm_input_keys: Set[Hashable] = set()
+        self._eager_messages_logged: Set[str] = set()
 
     @property
     def inference_steps(self) -> int:
@@ -74,16 +85,25 @@ class RecurrentEncoderDecoder(EncoderDecoder):
 
     def train(self, mode: bool = True) -> 'RecurrentEncoderDecoder':
         """Sets training or eval mode as ``nn.Module.train`` does, and drops
-        the captured CUDA graphs."""
+        the captured CUDA graphs (captured in eval mode, they would replay
+        eval-mode layers).
+
+        Args:
+            mode (bool): Training (True) or eval mode. Default: True.
+
+        Returns:
+            RecurrentEncoderDecoder: The model.
+        """
         self._cuda_graph_steps = None
         return super().train(mode)
 
-    def _apply(self, fn, *args, **kwargs) -> 'RecurrentEncoderDecoder':
+    def _apply(self, fn: Callable[[Tensor], Tensor],
+               recurse: bool = True) -> 'RecurrentEncoderDecoder':
         """Moves or casts the model's tensors (``.to()``, ``.half()``, ...)
         as ``nn.Module._apply`` does, and drops the captured CUDA graphs,
-        which point at the old tensors."""
+        which read the old tensors."""
         self._cuda_graph_steps = None
-        return super()._apply(fn, *args, **kwargs)
+        return super()._apply(fn, recurse)
 
     @property
     def time_budget_ms(self) -> Optional[float]:
@@ -107,8 +127,9 @@ class RecurrentEncoderDecoder(EncoderDecoder):
         ``test_cfg.time_budget_ms``, and from CUDA graphs with
         ``test_cfg.cuda_graph``."""
         budget_ms = self.time_budget_ms
+        num_steps = self.inference_steps
         if self.test_cfg.get('adaptive_exit') is not None:
-            return self._predict_adaptive(inputs, data_samples)
+            return self._predict_adaptive(inputs, data_samples, num_steps)
         graph_steps = self._graph_steps(inputs)
         return_all_steps = self.test_cfg.get('return_all_steps', False)
         if not return_all_steps and budget_ms is None and graph_steps is None:
@@ -118,6 +139,7 @@ class RecurrentEncoderDecoder(EncoderDecoder):
                                  else 'cuda_graph')
         batch_img_metas = self._batch_img_metas(inputs, data_samples)
         canvases, steps_used = self._anytime_canvases(inputs, graph_steps,
+                                                      num_steps,
                                                       return_all_steps,
                                                       budget_ms)
         step_labels = [
@@ -142,29 +164,28 @@ class RecurrentEncoderDecoder(EncoderDecoder):
 
     def _anytime_canvases(self, inputs: Tensor,
                           graph_steps: Optional[CUDAGraphSteps],
-                          keep_all: bool, budget_ms: Optional[float]
+                          num_steps: int, keep_all: bool,
+                          budget_ms: Optional[float]
                           ) -> Tuple[List[Tensor], int]:
         """The canvases of the steps run (every step's if ``keep_all``, else
-        the last one's) and how many ran: :attr:`inference_steps`, or fewer
-        when the next step would not fit in ``budget_ms``."""
+        the last one's) and how many ran: ``num_steps``, or fewer when the
+        next step would not fit in ``budget_ms``."""
         budget = None
         if budget_ms is not None:
             self._warm_up_untimed(inputs, graph_steps)
             budget = TimeBudget(budget_ms, inputs.device, self.clock)
         canvases = self._iter_canvases(inputs, graph_steps)
-        return take_steps(canvases, self.inference_steps, budget, keep_all)
+        return take_steps(canvases, num_steps, budget, keep_all)
 
     def _warm_up_untimed(self, inputs: Tensor,
                          graph_steps: Optional[CUDAGraphSteps]) -> None:
-        """What the first input of a shape costs once, before a budget's
-        clock starts: the capture of its graphs, or one eager backbone pass
-        and step."""
+        """Runs what the first input of a shape costs once, so that a
+        budget's clock started next does not count it: the capture of its
+        graphs, or one eager backbone pass and step."""
         if graph_steps is not None:
             graph_steps.prepare(inputs)
-            return
-        warm = self.__dict__.setdefault('_eager_warm_keys', set())
-        if input_key(inputs) not in warm:
-            warm.add(input_key(inputs))
+        elif input_key(inputs) not in self._warm_input_keys:
+            self._warm_input_keys.add(input_key(inputs))
             next(self._iter_canvases(inputs, None))
 
     def _iter_canvases(self, inputs: Tensor,
@@ -186,20 +207,19 @@ class RecurrentEncoderDecoder(EncoderDecoder):
                 'CUDA graphs need a CUDA device, so inference runs eagerly '
                 '(same results)')
             return None
-        if getattr(self, '_cuda_graph_steps', None) is None:
+        if self._cuda_graph_steps is None:
             self._cuda_graph_steps = CUDAGraphSteps(
                 self, self.test_cfg.get('cuda_graph_max_shapes', 4))
         return self._cuda_graph_steps
 
     def _log_eager_once(self, message: str) -> None:
-        logged = self.__dict__.setdefault('_eager_messages_logged', set())
-        if message not in logged:
-            logged.add(message)
+        if message not in self._eager_messages_logged:
+            self._eager_messages_logged.add(message)
             print_log(message, logger='current', level=logging.WARNING)
 
-    def _predict_adaptive(self, inputs: Tensor,
-                          data_samples: OptSampleList) -> SampleList:
-        exit_cfg = {'max_steps': self.inference_steps,
+    def _predict_adaptive(self, inputs: Tensor, data_samples: OptSampleList,
+                          num_steps: int) -> SampleList:
+        exit_cfg = {'max_steps': num_steps,
                     **self.test_cfg.adaptive_exit}
         unknown = set(exit_cfg) - {'max_steps', 'min_steps', 'change_fraction'}
         if unknown:

@@ -7,16 +7,24 @@ backward is two matrix products too, where the backward of
 ``upsample_bilinear2d`` is a scatter that dominates the per-step losses of
 :class:`ConvLSTMCanvasHead` in training.
 """
+from functools import lru_cache
 from typing import Tuple
 
 import torch
 from torch import Tensor
 
 
+@lru_cache(maxsize=64)
 def bilinear_matrix(in_size: int, out_size: int, align_corners: bool,
                     dtype: torch.dtype, device: torch.device) -> Tensor:
     """The (out_size, in_size) matrix of 1-D linear interpolation, with the
     source coordinates of ``F.interpolate`` (``scale_factor`` unset).
+
+    Built once per arguments (in float64 on the CPU, then copied) and kept
+    for the 64 most recent ones, so that a training iteration reuses the
+    matrices of the last instead of waiting for a copy from the CPU. The
+    matrix is shared by every caller and must not be changed in place; it
+    is a normal tensor even when first asked for in inference mode.
 
     Args:
         in_size (int): Input length.
@@ -28,6 +36,13 @@ def bilinear_matrix(in_size: int, out_size: int, align_corners: bool,
     Returns:
         Tensor: Row ``i`` holds the weights of output ``i`` on the inputs.
     """
+    with torch.inference_mode(False):
+        return _bilinear_matrix(in_size, out_size, align_corners).to(
+            device=device, dtype=dtype)
+
+
+def _bilinear_matrix(in_size: int, out_size: int,
+                     align_corners: bool) -> Tensor:
     positions = torch.arange(out_size, dtype=torch.float64)
     if align_corners:
         scale = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
@@ -41,7 +56,7 @@ def bilinear_matrix(in_size: int, out_size: int, align_corners: bool,
     rows = torch.arange(out_size)
     matrix.index_put_((rows, lower), 1 - upper_weight, accumulate=True)
     matrix.index_put_((rows, upper), upper_weight, accumulate=True)
-    return matrix.to(device=device, dtype=dtype)
+    return matrix
 
 
 def interpolation_matrices(x: Tensor, size: Tuple[int, int],

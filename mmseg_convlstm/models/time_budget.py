@@ -21,7 +21,16 @@ def device_time_ms(device: torch.device) -> float:
 
 def check_num_steps(num_steps: object, key: str) -> int:
     """``num_steps`` as an int, or a ValueError naming ``key`` unless it is
-    an integer of at least 1."""
+    an integer of at least 1.
+
+    Args:
+        num_steps (object): The configured number of steps.
+        key (str): The setting it comes from, named in the error (e.g.
+            ``'model.test_cfg.num_steps'``).
+
+    Returns:
+        int: ``num_steps``.
+    """
     if (not isinstance(num_steps, int) or isinstance(num_steps, bool)
             or num_steps < 1):
         raise ValueError(f'{key} must be an integer of at least 1 (steps '
@@ -43,9 +52,11 @@ class TimeBudget:
     """Says after each recurrent step whether the next one fits in what is
     left of a budget: it is expected to take as long as the last one.
 
-    The budget counts from the creation of this object (before the backbone,
-    so that it covers the whole inference); the first step is timed from
-    :meth:`start_steps`.
+    The budget counts from the creation of this object (create it just
+    before the backbone, after any untimed warm-up); the first step is
+    timed from :meth:`start_steps`, which follows whatever runs once per
+    image before the steps (the backbone, the bottom cell's input
+    projection).
 
     Args:
         budget_ms (float): The budget in milliseconds, positive.

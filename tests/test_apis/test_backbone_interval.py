@@ -1,6 +1,7 @@
 """With video_cfg.backbone_interval=N the backbone runs on every N-th frame
-only, the frames in between step on the last features, and the benchmark
-counts 1/N of the backbone per frame."""
+only (shifted by the phase given to reset), and the frames in between step
+on the last features. That the benchmark counts 1/N of the backbone per
+frame is checked in tests/test_benchmarks/test_video_benchmark.py."""
 import glob
 import os.path as osp
 

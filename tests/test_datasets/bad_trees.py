@@ -1,13 +1,14 @@
-"""Generated VOC and Cityscapes trees with one broken sample per kind of bad
-input, for the dataset-check tests."""
+"""Generated VOC, Cityscapes and CamVid trees with one broken sample per
+kind of bad input, for the dataset-check tests."""
 import os
 import os.path as osp
-from typing import Dict
+from typing import Dict, List
 
 import numpy as np
 from PIL import Image
 
-from mmseg_convlstm.datasets import make_cityscapes_tree, make_voc_tree
+from mmseg_convlstm.datasets import (make_camvid_tree, make_cityscapes_tree,
+                                     make_voc_tree)
 from mmseg_convlstm.datasets.dataset_check import Issue
 
 
@@ -94,4 +95,28 @@ def break_cityscapes_tree(root: str) -> Dict[Issue, str]:
         Issue.ALPHA_IMAGE: images[0],
         Issue.SIZE_MISMATCH: labels[1],
         Issue.MISSING_LABEL: labels[2],
+    }
+
+
+def break_camvid_tree(root: str) -> Dict[Issue, List[str]]:
+    """A CamVid tree (SegNet layout) whose train split has label maps with
+    value 12 and with 255 (void is 11 in CamVid), one of the wrong size, a
+    label map without its image and an image without its label map; its
+    val split is clean. Returns the files each issue is about."""
+    data_root = make_camvid_tree(root, dict(train=3, val=2))
+    names = sorted(os.listdir(osp.join(data_root, 'train')))
+    images = [osp.join(data_root, 'train', name) for name in names]
+    labels = [osp.join(data_root, 'trainannot', name) for name in names]
+    _rewrite_labels(labels[0], lambda labels: np.where(labels == 11, 12,
+                                                       labels))
+    _rewrite_labels(labels[1], lambda labels: np.where(labels == 11, 255,
+                                                       labels))
+    _rewrite_labels(labels[2], lambda labels: labels[:-2])
+    os.remove(images[3])
+    os.remove(labels[4])
+    return {
+        Issue.BAD_LABEL_VALUES: labels[:2],
+        Issue.SIZE_MISMATCH: [labels[2]],
+        Issue.MISSING_IMAGE: [images[3]],
+        Issue.MISSING_LABEL: [labels[4]],
     }

@@ -1,5 +1,6 @@
-"""Every kind of bad input in a VOC or Cityscapes tree is found in one
-pass, and the cheap file checks stop a dataset that cannot be trained on."""
+"""Every kind of bad input in a VOC, Cityscapes or CamVid tree is found in
+one pass, and the cheap file checks stop a dataset that cannot be trained
+on."""
 import os.path as osp
 
 import numpy as np
@@ -7,10 +8,12 @@ import pytest
 from mmengine.registry import init_default_scope
 
 from mmseg_convlstm.datasets import make_voc_tree
-from mmseg_convlstm.datasets.dataset_check import (Issue, label_problems,
+from mmseg_convlstm.datasets.dataset_check import (Issue, camvid_splits,
+                                                   label_problems,
                                                    scan_dataset, summarize)
 from mmseg_convlstm.engine import GuardedRunner
-from .bad_trees import break_cityscapes_tree, break_voc_tree
+from .bad_trees import (break_camvid_tree, break_cityscapes_tree,
+                        break_voc_tree)
 
 
 def _by_issue(findings):
@@ -56,8 +59,42 @@ def test_scan_finds_bad_cityscapes_samples(tmp_path):
     assert found == {issue: {path} for issue, path in expected.items()}
 
 
-def test_a_clean_tree_has_no_findings(voc_root):
-    assert scan_dataset(voc_root, progress=False) == []
+def test_scan_finds_bad_camvid_samples_with_11_as_void(tmp_path):
+    expected = break_camvid_tree(str(tmp_path))
+
+    findings = scan_dataset(str(tmp_path / 'CamVid'), progress=False)
+
+    assert _by_issue(findings) == {
+        issue: set(paths)
+        for issue, paths in expected.items()
+    }
+    details = {finding.path: finding.detail for finding in findings}
+    twelve, two_five_five = expected[Issue.BAD_LABEL_VALUES]
+    assert details[twelve] == '12; class ids are 0-10, 11 is ignored'
+    assert details[two_five_five].startswith('255;')
+
+
+def test_only_the_named_camvid_splits_are_scanned(tmp_path):
+    break_camvid_tree(str(tmp_path))
+    data_root = str(tmp_path / 'CamVid')
+    assert scan_dataset(data_root, 'camvid', ['val'], progress=False) == []
+    with pytest.raises(FileNotFoundError, match=osp.join(data_root, 'test')):
+        scan_dataset(data_root, split_names=['test'], progress=False)
+
+
+def test_camvid_splits_pair_images_with_same_named_labels(camvid_root):
+    splits = camvid_splits(camvid_root)
+    assert [split.name for split in splits] == ['train', 'val']
+    assert [len(split.samples) for split in splits] == [8, 6]
+    for image, label in splits[1].samples:
+        assert osp.dirname(image) == osp.join(camvid_root, 'val')
+        assert label == osp.join(camvid_root, 'valannot',
+                                 osp.basename(image))
+
+
+@pytest.mark.parametrize('tree', ['voc_root', 'camvid_root'])
+def test_a_clean_tree_has_no_findings(tree, request):
+    assert scan_dataset(request.getfixturevalue(tree), progress=False) == []
 
 
 def test_an_unknown_layout_is_named(tmp_path):

@@ -53,7 +53,7 @@ def test_a_good_label_map_loads_unchanged(tmp_path):
     (np.zeros((5, 8), np.uint8),
      'label map size differs from image (label 5x8, image 6x8)'),
     (np.full((6, 8), 21, np.uint8),
-     'label values neither a class id nor 255 (21;'),
+     'label values neither a class id nor void (21;'),
     (np.zeros((6, 8, 3), np.uint8), 'label map has several channels'),
     (b'\x89PNG\r\n garbage', 'cannot decode label map'),
 ])

@@ -8,16 +8,30 @@ SGD = dict(type='SGD', lr=1e-3, momentum=0.95)
 @pytest.mark.parametrize('precision, dtype', [('fp16', 'float16'),
                                               ('bf16', 'bfloat16')])
 def test_mixed_precision_trains_with_amp_optim_wrapper(precision, dtype):
-    config = dict(type='NonFiniteLossOptimWrapper', optimizer=SGD)
-
-    amp = optim_wrapper_in_precision(config, precision)
+    amp = optim_wrapper_in_precision(dict(optimizer=SGD), precision)
 
     assert amp == dict(
         type='AmpOptimWrapper',
         optimizer=SGD,
         dtype=dtype,
         loss_scale='dynamic')
+
+
+@pytest.mark.parametrize('precision', ['fp16', 'bf16'])
+def test_mixed_precision_keeps_the_non_finite_loss_guard(precision):
+    config = dict(
+        type='NonFiniteLossOptimWrapper',
+        optimizer=SGD,
+        non_finite_loss='skip')
+
+    amp = optim_wrapper_in_precision(config, precision)
+
+    assert amp.type == 'NonFiniteLossAmpOptimWrapper'
+    assert amp.non_finite_loss == 'skip'
     assert config['type'] == 'NonFiniteLossOptimWrapper'
+    assert optim_wrapper_in_precision(amp, 'fp32') == config
+    assert optim_wrapper_in_precision(amp, 'bf16').type == \
+        'NonFiniteLossAmpOptimWrapper'
 
 
 def test_fp32_drops_the_amp_settings_and_keeps_other_wrappers():

@@ -1,11 +1,16 @@
 """A NaN or infinite loss stops training naming the iteration, or is
-skipped, before it reaches the weights or the optimizer state."""
+skipped, before it reaches the weights or the optimizer state; in mixed
+precision too (NonFiniteLossAmpOptimWrapper)."""
 import pytest
 import torch
 from mmengine.logging import MessageHub
-from mmengine.optim import OptimWrapper
+from mmengine.optim import AmpOptimWrapper, OptimWrapper
+from mmengine.optim.optimizer import amp_optimizer_wrapper
+from mmengine.registry import OPTIM_WRAPPERS
 
-from mmseg_convlstm.engine import NonFiniteLossError, NonFiniteLossOptimWrapper
+from mmseg_convlstm.engine import (NonFiniteLossAmpOptimWrapper,
+                                   NonFiniteLossError,
+                                   NonFiniteLossOptimWrapper)
 
 
 def _model_and_wrapper(wrapper_type=NonFiniteLossOptimWrapper, **kwargs):
@@ -94,3 +99,55 @@ def test_skip_restores_the_batchnorm_statistics_of_the_bad_batch():
 def test_an_unknown_action_is_refused():
     with pytest.raises(ValueError, match="'stop', 'skip'"):
         _model_and_wrapper(non_finite_loss='ignore')
+
+
+@pytest.fixture
+def amp_on_cpu(monkeypatch):
+    """AmpOptimWrapper on the CPU: it refuses to start without a GPU, and
+    its loss scaler disables itself without CUDA (bf16 needs none)."""
+    monkeypatch.setattr(amp_optimizer_wrapper, 'is_cuda_available',
+                        lambda: True)
+
+
+@pytest.mark.parametrize('bad', [float('nan'), float('inf')])
+def test_the_amp_wrapper_stops_before_the_weights_too(amp_on_cpu, bad):
+    model, wrapper = _model_and_wrapper(
+        NonFiniteLossAmpOptimWrapper, dtype='bfloat16')
+    assert isinstance(wrapper, AmpOptimWrapper)
+    with wrapper.optim_context(model):
+        wrapper.update_params(_loss(model))
+    before = _state(model, wrapper)
+    MessageHub.get_current_instance().update_info('iter', 6)
+
+    with pytest.raises(NonFiniteLossError, match='at iteration 7'):
+        with wrapper.optim_context(model):
+            wrapper.update_params(_loss(model, bad))
+
+    _assert_same(before, _state(model, wrapper))
+
+
+def test_the_amp_wrapper_skips_under_autocast_and_restores_buffers(
+        amp_on_cpu):
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    wrapper = NonFiniteLossAmpOptimWrapper(
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+        non_finite_loss='skip',
+        dtype='bfloat16')
+    statistics = [buffer.clone() for buffer in model.buffers()]
+    weights = [param.detach().clone() for param in model.parameters()]
+
+    with wrapper.optim_context(model):
+        outputs = model(torch.full((2, 3), float('inf')))
+        assert outputs.dtype == torch.bfloat16  # under autocast
+    wrapper.update_params(outputs.float().sum())
+
+    for buffer, saved in zip(model.buffers(), statistics):
+        assert torch.equal(buffer, saved)
+    for param, saved in zip(model.parameters(), weights):
+        assert torch.equal(param, saved)
+        assert param.grad is None
+
+
+def test_the_amp_wrapper_is_registered():
+    assert OPTIM_WRAPPERS.get('NonFiniteLossAmpOptimWrapper') is \
+        NonFiniteLossAmpOptimWrapper

@@ -2,8 +2,9 @@
 CUDA graphs gives the eager results; without CUDA it says once that it runs
 eagerly. On a CPU, CUDAGraphSteps' own logic (static inputs and state, the
 state zeroed by the prologue and updated in place by the step, the cache of
-shapes) runs with a stand-in for graph capture that re-runs the captured
-function into the same output tensors."""
+shapes, the graph key, dropping graphs, falling back to eager) runs with a
+stand-in backend that records the ATen operations of a capture and replays
+them on the same tensors (tests/test_models/recorded_graphs.py)."""
 from unittest import mock
 
 import pytest
@@ -11,9 +12,9 @@ import torch
 from mmengine.config import Config, ConfigDict
 
 from mmseg.registry import MODELS
-from mmseg_convlstm.models import cuda_graph_steps
 from mmseg_convlstm.models.cuda_graph_steps import CUDAGraphSteps
 from tests.conftest import DEMO_CONFIG
+from tests.test_models.recorded_graphs import RecordingGraphBackend
 
 needs_cuda = pytest.mark.skipif(
     not torch.cuda.is_available(), reason='CUDA graphs need CUDA')
@@ -33,38 +34,11 @@ def predict(model, inputs, **test_cfg):
         return model.predict(inputs)
 
 
-class ReplayedFunction:
-    """A stand-in for a captured CUDA graph: :meth:`replay` runs the
-    captured function again and writes its tensors into those of the
-    capture, as a graph replays into the same memory."""
-
-    def __init__(self, run):
-        self.run = run
-        self.outputs = run()
-
-    def replay(self) -> None:
-        for static, fresh in zip(_tensors(self.outputs), _tensors(self.run())):
-            static.copy_(fresh)
-
-
-def _tensors(outputs) -> list:
-    if isinstance(outputs, torch.Tensor):
-        return [outputs]
-    if isinstance(outputs, (tuple, list)):
-        return [tensor for output in outputs for tensor in _tensors(output)]
-    return []
-
-
 @pytest.fixture
 def graphs_on_cpu(monkeypatch):
-    def capture(run, pool=None):
-        graph = ReplayedFunction(run)
-        return graph, graph.outputs
-
-    monkeypatch.setattr(cuda_graph_steps, 'capture_graph', capture)
-    monkeypatch.setattr(cuda_graph_steps, 'warm_up_for_capture',
-                        lambda run, times: run())
-    monkeypatch.setattr(torch.cuda, 'graph_pool_handle', lambda: None)
+    backend = RecordingGraphBackend()
+    monkeypatch.setattr(CUDAGraphSteps, 'backend', backend)
+    return backend
 
 
 def eager_canvases(model, inputs, num_steps):
@@ -74,17 +48,37 @@ def eager_canvases(model, inputs, num_steps):
         return model.decode_head.run_steps(features, num_steps)[0]
 
 
+def replayed_canvases(graph_steps, inputs, num_steps):
+    """The first ``num_steps`` canvases, all kept before any is compared,
+    so that a canvas the next replay overwrites would show."""
+    with torch.no_grad():
+        canvases = graph_steps.iter_canvases(inputs)
+        return [next(canvases) for _ in range(num_steps)]
+
+
+def count_backbone_runs(model) -> list:
+    runs = []
+    model.backbone.register_forward_hook(lambda *_: runs.append(1))
+    return runs
+
+
 @pytest.mark.parametrize('cached', [True, False])
 def test_replayed_steps_equal_eager_steps_on_new_inputs(graphs_on_cpu, cached):
     model = build_model()
     model.decode_head.cache_input_projection = cached
     graph_steps = CUDAGraphSteps(model)
-    for seed in (1, 2):  # the second image replays the first one's capture
+    torch.manual_seed(1)
+    replayed_canvases(graph_steps, torch.randn(2, 3, 33, 41), 1)  # captures
+    backbone_runs = count_backbone_runs(model)
+    for seed in (2, 3):
         torch.manual_seed(seed)
         inputs = torch.randn(2, 3, 33, 41)
-        canvases = graph_steps.iter_canvases(inputs)
-        for reference in eager_canvases(model, inputs, 3):
-            torch.testing.assert_close(next(canvases), reference)
+        replayed = replayed_canvases(graph_steps, inputs, 3)
+        assert not backbone_runs  # replayed, not run again
+        reference = eager_canvases(model, inputs, 3)
+        backbone_runs.clear()
+        for canvas, eager in zip(replayed, reference):
+            torch.testing.assert_close(canvas, eager)
     assert len(graph_steps.captured_keys) == 1
 
 
@@ -98,6 +92,116 @@ def test_the_cache_keeps_the_most_recent_shapes(graphs_on_cpu):
         torch.testing.assert_close(canvas, eager_canvases(model, inputs, 1)[0])
     shapes = [key[0] for key in graph_steps.captured_keys]
     assert shapes == [(2, 3, 33, 33), (1, 3, 33, 41)]
+    assert len(graphs_on_cpu.graphs) == 2 * 4  # two per capture
+
+
+@pytest.mark.parametrize('all_steps', [False, True])
+def test_predict_with_cuda_graph_replays_the_graphs_with_eager_results(
+        graphs_on_cpu, all_steps):
+    model = build_model()
+    options = dict(num_steps=3, return_all_steps=all_steps)
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        inputs = torch.randn(2, 3, 33, 41)
+        eager = predict(model, inputs, **options)
+        graphed = predict(model, inputs, cuda_graph=True, **options)
+        for result, reference in zip(graphed, eager):
+            torch.testing.assert_close(result.seg_logits.data,
+                                       reference.seg_logits.data)
+            if all_steps:
+                assert torch.equal(result.pred_sem_seg_steps.data,
+                                   reference.pred_sem_seg_steps.data)
+    prologue, step = graphs_on_cpu.graphs
+    assert (prologue.replays, step.replays) == (2, 6)
+
+
+def test_an_autocast_run_gets_its_own_graphs_which_read_the_weights(
+        graphs_on_cpu):
+    """Autocast's state is part of the key, and the capture does not read
+    autocast's cached casts of the weights: a weight changed in place is
+    read by the next replay, under autocast too."""
+    model = build_model()
+    graph_steps = CUDAGraphSteps(model)
+    inputs = torch.randn(1, 3, 33, 33)
+    replayed_canvases(graph_steps, inputs, 1)
+    with torch.autocast('cpu', torch.bfloat16):
+        replayed_canvases(graph_steps, inputs, 1)
+    assert [key[-1] for key in graph_steps.captured_keys] == [
+        (False, torch.bfloat16), (True, torch.bfloat16)
+    ]
+    model.decode_head.cells[0].input_conv.weight.data.mul_(1.5)
+    with torch.autocast('cpu', torch.bfloat16):
+        replayed = replayed_canvases(graph_steps, inputs, 2)
+        eager = eager_canvases(model, inputs, 2)
+    assert len(graph_steps.captured_keys) == 2
+    for canvas, reference in zip(replayed, eager):
+        torch.testing.assert_close(canvas, reference)
+
+
+def test_moving_or_casting_the_model_drops_its_graphs(graphs_on_cpu):
+    """Graphs captured before ``.double().float()`` (new weight tensors)
+    would replay the old weights; they are dropped and captured again."""
+    model = build_model()
+    inputs = torch.randn(1, 3, 33, 33)
+    predict(model, inputs, cuda_graph=True)
+    assert len(model._cuda_graph_steps.captured_keys) == 1
+    model.double().float()
+    assert model._cuda_graph_steps is None
+    model.decode_head.cells[-1].input_conv.weight.data.mul_(1.5)
+    graphed = predict(model, inputs, cuda_graph=True)
+    eager = predict(model, inputs)
+    torch.testing.assert_close(graphed[0].seg_logits.data,
+                               eager[0].seg_logits.data)
+    assert len(graphs_on_cpu.graphs) == 4
+
+
+def test_train_drops_the_graphs_and_training_mode_refuses_a_capture(
+        graphs_on_cpu):
+    model = build_model()
+    inputs = torch.randn(1, 3, 33, 33)
+    predict(model, inputs, cuda_graph=True)
+    model.train()
+    assert model._cuda_graph_steps is None
+    with pytest.raises(RuntimeError, match='eval mode only'):
+        CUDAGraphSteps(model).iter_canvases(inputs)
+    model.eval()
+    predict(model, inputs, cuda_graph=True)
+    assert len(model._cuda_graph_steps.captured_keys) == 1
+
+
+def test_a_failed_capture_runs_eagerly_and_warns_once(monkeypatch):
+    backend = RecordingGraphBackend(capture_error='capture not permitted')
+    monkeypatch.setattr(CUDAGraphSteps, 'backend', backend)
+    model = build_model()
+    with mock.patch('mmseg_convlstm.models.cuda_graph_steps.print_log'
+                    ) as print_log:
+        for shape in [(1, 3, 33, 33), (1, 3, 33, 41), (1, 3, 33, 33)]:
+            inputs = torch.randn(*shape)
+            graphed = predict(model, inputs, num_steps=2, cuda_graph=True)
+            eager = predict(model, inputs, num_steps=2)
+            assert torch.equal(graphed[0].seg_logits.data,
+                               eager[0].seg_logits.data)
+    assert print_log.call_count == 1
+    assert 'capture not permitted' in print_log.call_args.args[0]
+    assert 'run eagerly' in print_log.call_args.args[0]
+    assert model._cuda_graph_steps.captured_keys == []
+    # One warm-up per new shape; the failed shape is not tried again.
+    assert backend.warm_up_runs == 2 * 3
+
+
+def test_an_iterator_overtaken_on_its_shape_raises(graphs_on_cpu):
+    model = build_model()
+    graph_steps = CUDAGraphSteps(model)
+    inputs = torch.randn(1, 3, 33, 33)
+    with torch.no_grad():
+        first = graph_steps.iter_canvases(inputs)
+        next(first)
+        second = graph_steps.iter_canvases(torch.randn(1, 3, 33, 33))
+        next(second)
+        with pytest.raises(RuntimeError, match='overtaken'):
+            next(first)
+        next(graph_steps.iter_canvases(torch.randn(1, 3, 33, 41)))
+        next(second)  # another shape's iterator does not overtake it
 
 
 @pytest.mark.parametrize('all_steps', [False, True])

@@ -1,6 +1,6 @@
 import pytest
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, ConfigDict
 from mmengine.structures import PixelData
 
 from mmseg.registry import MODELS
@@ -69,3 +69,24 @@ def test_all_steps_need_whole_mode(model):
             model.predict(*batch())
     finally:
         model.test_cfg.mode = 'whole'
+
+
+@pytest.mark.parametrize(
+    'options', [
+        dict(),
+        dict(return_all_steps=True),
+        dict(time_budget_ms=50.0),
+        dict(adaptive_exit=dict(min_steps=2)),
+        dict(cuda_graph=True),
+    ],
+    ids=['plain', 'all_steps', 'budget', 'adaptive', 'graph'])
+def test_zero_steps_are_refused_naming_the_key(model, options):
+    saved = model.test_cfg
+    model.test_cfg = ConfigDict(mode='whole', num_steps=0, **options)
+    try:
+        with pytest.raises(ValueError, match='model.test_cfg.num_steps must '
+                           'be an integer of at least 1'):
+            with torch.no_grad():
+                model.predict(*batch())
+    finally:
+        model.test_cfg = saved

@@ -5,7 +5,9 @@ from mmengine.structures import PixelData
 
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
-from mmseg_convlstm.models.separable_resize import separable_bilinear_resize
+from mmseg_convlstm.models.separable_resize import (bilinear_matrix,
+                                                    interpolation_matrices,
+                                                    separable_bilinear_resize)
 from mmseg_convlstm.models.step_losses import (step_loss_fallback,
                                                uses_upsampled_cross_entropy)
 from tests.test_models.test_convlstm_canvas_head import NUM_CLASSES, build_head
@@ -175,6 +177,25 @@ def test_separable_resize_equals_interpolate(align_corners, in_size,
 
     torch.testing.assert_close(resized, expected)
     torch.testing.assert_close(gradient, expected_gradient)
+
+
+def test_the_matrices_are_built_once_per_sizes_dtype_and_device():
+    """A training iteration reuses the matrices of the last one instead of
+    building them on the CPU and copying them again."""
+    bilinear_matrix.cache_clear()
+    first = interpolation_matrices(torch.randn(2, 5, 6, 7), (17, 19), False)
+    again = interpolation_matrices(torch.randn(1, 3, 6, 7), (17, 19), False)
+    assert all(matrix is reused for matrix, reused in zip(first, again))
+    assert bilinear_matrix.cache_info().misses == 2
+    doubles = interpolation_matrices(
+        torch.randn(2, 5, 6, 7, dtype=torch.float64), (17, 19), False)
+    assert [matrix.dtype for matrix in doubles] == [torch.float64] * 2
+    torch.testing.assert_close(doubles[0], first[0].double())
+    assert bilinear_matrix.cache_info().misses == 4
+    with torch.inference_mode():
+        matrix = bilinear_matrix(4, 9, True, torch.float32,
+                                 torch.device('cpu'))
+    assert not matrix.is_inference()  # usable in training later
 
 
 def test_step_loss_fast_path_run_under_autocast():

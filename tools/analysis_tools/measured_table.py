@@ -3,20 +3,26 @@ val mIoU and per-class IoU of every model, ours after every step, with
 adaptive exit and with a time budget; parameters, GMACs and latency at one
 input size in the same run; the val mIoU during training. With --train,
 trains every config that has no checkpoint yet (tools/train.py, seeds from
-the configs) first. Writes measured_table.md, .json and .png."""
+the configs) first, --train-jobs of them at once (side by side on one
+GPU), each stopped cleanly after --train-timeout seconds if given (the
+preemption hook checkpoints it; the table shows the iterations it reached).
+Writes measured_table.md, .json and .png."""
 import argparse
 import json
 import os
 import os.path as osp
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import asdict
+from typing import Dict, List, Optional
 
 from mmengine.config import Config, DictAction
 
 from mmseg_convlstm.benchmarks.measured_table import (
-    evaluate_row, markdown_tables, measure_costs, plot_accuracy_against_macs,
-    target_findings)
+    dataset_classes, evaluate_row, markdown_tables, measure_costs,
+    plot_accuracy_against_macs, target_findings)
 from mmseg_convlstm.cli import add_inference_args
 
 TRAIN_TOOL = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
@@ -34,6 +40,16 @@ def parse_args() -> argparse.Namespace:
         '--train',
         action='store_true',
         help='train the configs whose work dir has no last_checkpoint')
+    parser.add_argument(
+        '--train-jobs',
+        type=int,
+        default=1,
+        help='trainings run at once with --train (default: 1)')
+    parser.add_argument(
+        '--train-timeout',
+        type=float,
+        help='seconds after which a training still running is sent SIGTERM '
+        '(it saves a checkpoint and stops)')
     parser.add_argument(
         '--shape',
         type=int,
@@ -73,48 +89,85 @@ def work_dir_of(args: argparse.Namespace, config: str) -> str:
     return osp.join(args.work_root, osp.splitext(osp.basename(config))[0])
 
 
-def last_checkpoint(work_dir: str) -> str:
-    """The checkpoint that MMEngine's ``last_checkpoint`` file names."""
+def last_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint that MMEngine's ``last_checkpoint`` file names, if
+    any."""
     pointer = osp.join(work_dir, 'last_checkpoint')
     if not osp.isfile(pointer):
-        raise FileNotFoundError(
-            f'{pointer} does not exist: train the config first (--train)')
+        return None
     with open(pointer) as file:
         return file.read().strip()
 
 
-def train(args: argparse.Namespace, config: str, work_dir: str) -> None:
+def training_command(args: argparse.Namespace, config: str,
+                     work_dir: str) -> List[str]:
     command = [sys.executable, TRAIN_TOOL, config, '--work-dir', work_dir]
     if args.cfg_options:
         command += ['--cfg-options'] + [
             f'{key}={value}' for key, value in args.cfg_options.items()
         ]
-    subprocess.run(command, check=True)
+    return command
+
+
+def train_untrained(args: argparse.Namespace) -> None:
+    """Trains every config without a checkpoint, ``--train-jobs`` at once,
+    each logging to WORK_ROOT/<config name>.log; a failed training is
+    reported and its config is left untrained."""
+    waiting = [
+        config for config in args.configs
+        if last_checkpoint(work_dir_of(args, config)) is None
+    ]
+    running: Dict[str, subprocess.Popen] = {}
+    started = time.monotonic()
+    while waiting or running:
+        while waiting and len(running) < max(args.train_jobs, 1):
+            config = waiting.pop(0)
+            work_dir = work_dir_of(args, config)
+            os.makedirs(work_dir, exist_ok=True)
+            with open(f'{work_dir}.log', 'w') as log:
+                running[config] = subprocess.Popen(
+                    training_command(args, config, work_dir),
+                    stdout=log,
+                    stderr=subprocess.STDOUT)
+            print(f'training {config} (log: {work_dir}.log)')
+        time.sleep(1)
+        if (args.train_timeout is not None
+                and time.monotonic() - started > args.train_timeout):
+            for process in running.values():
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+        for config, process in list(running.items()):
+            if process.poll() is not None:
+                del running[config]
+                print(f'{config}: training ended with exit code '
+                      f'{process.returncode}')
 
 
 def main() -> None:
     args = parse_args()
+    if args.train:
+        train_untrained(args)
     rows, models = [], []
     for config in args.configs:
         work_dir = work_dir_of(args, config)
-        if args.train and not osp.isfile(osp.join(work_dir,
-                                                  'last_checkpoint')):
-            train(args, config, work_dir)
         cfg = Config.fromfile(config)
         if args.cfg_options:
             cfg.merge_from_dict(args.cfg_options)
-        print(f'evaluating {config}')
+        checkpoint = last_checkpoint(work_dir)
+        print(f'evaluating {config}' if checkpoint else
+              f'{config}: no checkpoint in {work_dir}, its accuracy is read '
+              'from its training log')
         row, model = evaluate_row(
             osp.splitext(osp.basename(config))[0],
             cfg,
-            last_checkpoint(work_dir),
+            checkpoint,
             work_dir,
             adaptive_exit=args.adaptive_exit,
             time_budget_ms=args.time_budget_ms,
             device=args.device)
         rows.append(row)
         models.append(model)
-        classes = model.dataset_meta['classes']
+        classes = dataset_classes(cfg)
     print('\nmeasuring costs')
     device = measure_costs(rows, models, tuple(args.shape),
                            args.latency_steps, args.repeats, args.device)
