@@ -487,20 +487,41 @@ def _met(condition: bool) -> str:
     return 'met' if condition else 'not met'
 
 
+def short_names(names: Sequence[str]) -> List[str]:
+    """``names`` without the ``_``-separated parts they all share at their
+    start and end (the backbone, schedule and dataset of one table)."""
+    parts = [name.split('_') for name in names]
+    if len(parts) < 2:
+        return list(names)
+    shared_start = 0
+    while (shared_start < min(map(len, parts)) - 1
+           and len({p[shared_start] for p in parts}) == 1):
+        shared_start += 1
+    shared_end = 0
+    while (shared_end < min(map(len, parts)) - shared_start - 1
+           and len({p[-1 - shared_end] for p in parts}) == 1):
+        shared_end += 1
+    return [
+        '_'.join(p[shared_start:len(p) - shared_end]) for p in parts
+    ]
+
+
 def plot_accuracy_against_macs(rows: Sequence[ModelRow], path: str,
                                shape: Tuple[int, int]) -> None:
     """mIoU against GMACs: ours after every step (with the adaptive-exit and
-    time-budget points), the baselines as points."""
-    figure = Figure(figsize=(7, 4.5))
+    time-budget points), the baselines as points; the legend, beside the
+    axes, names the models by what tells them apart."""
+    figure = Figure(figsize=(9, 4.5))
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    for row in rows:
+    for row, name in zip(rows, short_names([row.name for row in rows])):
         gmacs = np.asarray(row.macs) / 1e9
         if not row.recurrent:
-            axes.plot(gmacs, row.evaluation.step_miou, 's', label=row.name)
+            axes.plot(gmacs, row.evaluation.step_miou, 's', ms=8, label=name)
             continue
         (line, ) = axes.plot(
-            gmacs, row.evaluation.step_miou, 'o-', ms=3, label=row.name)
+            gmacs, row.evaluation.step_miou, 'o-', ms=3,
+            label=f'{name}, T = 1..{len(row.macs)}')
         for rule, marker, evaluation in (('adaptive exit', '*',
                                           row.adaptive_exit),
                                          ('time budget', 'D',
@@ -512,10 +533,10 @@ def plot_accuracy_against_macs(rows: Sequence[ModelRow], path: str,
                     marker,
                     color=line.get_color(),
                     ms=9,
-                    label=f'{row.name}, {rule}')
+                    label=f'{name}, {rule}')
     axes.set_xlabel(f'GMACs per {shape[0]}x{shape[1]} image')
     axes.set_ylabel('val mIoU (%)')
     axes.grid(alpha=0.3)
-    axes.legend(fontsize=6)
+    axes.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1.0))
     figure.tight_layout()
     figure.savefig(path, dpi=150)

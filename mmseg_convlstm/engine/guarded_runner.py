@@ -7,6 +7,7 @@ from typing import Dict, List, Optional, Union
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
+from torch import nn
 from torch.utils.data import DataLoader
 
 from ..datasets.dataset_check import (check_dataset_configs,
@@ -105,7 +106,9 @@ class GuardedRunner(Runner):
       empty split or a split naming missing files stops the run at once,
       naming them, instead of looping forever (``InfiniteSampler`` on an
       empty dataset) or failing hours later. Its dataloader workers ignore
-      the preemption signals (:func:`shield_workers`).
+      the preemption signals (:func:`shield_workers`), so :meth:`train`,
+      :meth:`val` and :meth:`test` shut them down when they end
+      (:meth:`stop_dataloader_workers`).
     - A distributed launch that does not fit the machine stops before the
       process group starts (:func:`check_launch`).
     - ``randomness.deterministic=True`` also sets ``CUBLAS_WORKSPACE_CONFIG``
@@ -114,6 +117,44 @@ class GuardedRunner(Runner):
 
     Select it with ``runner_type = 'GuardedRunner'`` in a config.
     """
+
+    def train(self) -> nn.Module:
+        """Trains as ``Runner`` does, then stops the dataloader workers."""
+        try:
+            return super().train()
+        finally:
+            self.stop_dataloader_workers()
+
+    def val(self) -> dict:
+        """Validates as ``Runner`` does, then stops the dataloader
+        workers."""
+        try:
+            return super().val()
+        finally:
+            self.stop_dataloader_workers()
+
+    def test(self) -> dict:
+        """Tests as ``Runner`` does, then stops the dataloader workers."""
+        try:
+            return super().test()
+        finally:
+            self.stop_dataloader_workers()
+
+    def stop_dataloader_workers(self) -> None:
+        """Shuts down the worker processes of the loops' dataloaders.
+
+        Persistent workers, and those of the training loop's endless
+        iterator, would otherwise live until the interpreter exits, whose
+        clean-up stops them with SIGTERM, which they ignore
+        (:func:`shield_workers`): the process would wait for them forever
+        after its last iteration.
+        """
+        for loop in (self._train_loop, self._val_loop, self._test_loop):
+            for iterator in _worker_iterators(loop):
+                iterator._shutdown_workers()
+            dataloader = getattr(loop, 'dataloader', None)
+            if getattr(dataloader, '_iterator', None) is not None:
+                dataloader._iterator = None
 
     def setup_env(self, env_cfg: Dict) -> None:
         """Refuses a launch that does not fit the machine, then sets up the
@@ -159,3 +200,16 @@ class GuardedRunner(Runner):
         check_dataset_files(built.dataset)
         shield_workers(built)
         return built
+
+
+def _worker_iterators(loop: object) -> List[object]:
+    """The multi-process iterators a loop (or its unbuilt config) holds:
+    its dataloader's persistent one and its endless training iterator's."""
+    dataloader = getattr(loop, 'dataloader', None)
+    endless = getattr(loop, 'dataloader_iterator', None)
+    candidates = (getattr(dataloader, '_iterator', None),
+                  getattr(endless, '_iterator', None))
+    return [
+        iterator for iterator in candidates
+        if hasattr(iterator, '_shutdown_workers')
+    ]

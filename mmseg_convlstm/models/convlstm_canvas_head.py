@@ -5,12 +5,14 @@ from typing import (Callable, Iterator, List, NamedTuple, Optional, Sequence,
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from torch import Tensor
 
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
-from .convlstm_cell import ConvLSTMCell, LSTMState, state_dtype
+from .convlstm_cell import (ConvLSTMCell, LSTMState, lstm_pointwise,
+                            state_dtype)
 from .step_losses import (fast_step_losses, step_loss_fallback,
                           weighted_loss_sum)
 from .time_budget import check_num_steps
@@ -25,6 +27,10 @@ class RecurrentState(NamedTuple):
 
 StepFunction = Callable[[Tensor, Optional[Tensor], RecurrentState],
                         RecurrentState]
+ExitRule = Callable[[int, Tensor], Tensor]
+"""Says after a step (its number, from 1) which of the running positions
+stop, from their canvas rows (P, num_classes): a (P, ) bool tensor. See
+:class:`~.step_policies.PositionExitRule`."""
 
 
 @MODELS.register_module()
@@ -93,6 +99,7 @@ class ConvLSTMCanvasHead(BaseDecodeHead):
         self.step_loss_fast_path = step_loss_fast_path
         self.cache_input_projection = cache_input_projection
         self.fused_step = fused_step
+        self.kernel_size = kernel_size
         layer_inputs = [self.in_channels, *hidden_channels[:-1]]
         self.cells = nn.ModuleList(
             ConvLSTMCell(in_ch, hidden_ch, kernel_size, forget_bias)
@@ -215,9 +222,7 @@ class ConvLSTMCanvasHead(BaseDecodeHead):
         """
         lstm = self._step_cells(features, bottom_projection, state,
                                 ConvLSTMCell.step)
-        top = lstm[-1][0]
-        canvas = top if state.canvas is None else state.canvas + top
-        return RecurrentState(lstm, canvas)
+        return _paint(state, lstm)
 
     def dense_step(self, features: Tensor, bottom_projection: Optional[Tensor],
                    state: RecurrentState) -> RecurrentState:
@@ -234,16 +239,23 @@ class ConvLSTMCanvasHead(BaseDecodeHead):
     def _step_cells(self, features: Tensor,
                     bottom_projection: Optional[Tensor],
                     state: RecurrentState,
-                    cell_step: Callable[..., LSTMState]) -> List[LSTMState]:
+                    cell_step: Callable[..., LSTMState],
+                    project_input: Optional[Callable[[ConvLSTMCell, Tensor],
+                                                     Tensor]] = None
+                    ) -> List[LSTMState]:
         """Every cell's new ``(h, c)``, bottom to top, by ``cell_step``
-        (:meth:`ConvLSTMCell.step` or :meth:`ConvLSTMCell.dense_step`)."""
+        (:meth:`ConvLSTMCell.step` or :meth:`ConvLSTMCell.dense_step`) from
+        the input projection by ``project_input`` (None: the cell's
+        :meth:`ConvLSTMCell.project_input`)."""
         lstm = []
         layer_input = features
         for index, cell in enumerate(self.cells):
             if index == 0 and bottom_projection is not None:
                 projection = bottom_projection
-            else:
+            elif project_input is None:
                 projection = cell.project_input(layer_input)
+            else:
+                projection = project_input(cell, layer_input)
             cell_state = cell_step(cell, projection, state.lstm[index])
             lstm.append(cell_state)
             layer_input = cell_state[0]
@@ -307,6 +319,98 @@ class ConvLSTMCanvasHead(BaseDecodeHead):
                 bottom_projection = bottom_projection[keep]
             state = _select_images(state, keep)
         return final_canvas, steps_used
+
+    def run_until_positions_settle(self, features: Tensor, max_steps: int,
+                                   exit_rule: ExitRule
+                                   ) -> Tuple[Tensor, Tensor]:
+        """Steps every feature position until ``exit_rule`` stops it
+        (per-position adaptive exit), all of them at ``max_steps``.
+
+        The cells are 1x1 convolutions, so a position's recurrence never
+        reads another's. The running positions of the whole batch are rows
+        of a matrix; each step runs the cells on them as matrix products
+        (:func:`row_step`), and the positions that stop leave the matrix, so
+        later steps cost only the positions still running. A stopped
+        position keeps its canvas: that of a dense run after its exit step.
+
+        Args:
+            features (Tensor): Backbone features (N, C, h, w).
+            max_steps (int): Steps after which every position stops.
+            exit_rule (ExitRule): Which running positions stop after each
+                step; it is called once per step.
+
+        Returns:
+            tuple[Tensor, Tensor]: The canvas of every position when it
+            stopped (N, num_classes, h, w) and the steps it ran (N, h, w),
+            int64.
+        """
+        self._check_positions_independent()
+        num_images, channels, height, width = features.shape
+        rows = features.permute(0, 2, 3, 1).reshape(-1, channels)
+        final_canvas = rows.new_empty(
+            rows.shape[0], self.out_channels, dtype=state_dtype(features))
+        exit_steps = torch.full((rows.shape[0], ),
+                                max_steps,
+                                dtype=torch.long,
+                                device=features.device)
+        running = torch.arange(rows.shape[0], device=features.device)
+        bottom_projection = None
+        if self.cache_input_projection:
+            bottom_projection = project_rows(self.cells[0], rows)
+            rows = None
+        state = self.initial_state()
+        for step in range(1, max_steps + 1):
+            state = self.row_step(rows, bottom_projection, state)
+            if step == max_steps:
+                final_canvas[running] = state.canvas
+                break
+            stops = exit_rule(step, state.canvas)
+            if not stops.any():
+                continue
+            final_canvas[running[stops]] = state.canvas[stops]
+            exit_steps[running[stops]] = step
+            keep = ~stops
+            if not keep.any():
+                break
+            running, rows, bottom_projection = (
+                running[keep], _select_rows(rows, keep),
+                _select_rows(bottom_projection, keep))
+            state = _select_images(state, keep)
+        return (final_canvas.view(num_images, height, width,
+                                  -1).permute(0, 3, 1, 2).contiguous(),
+                exit_steps.view(num_images, height, width))
+
+    def row_step(self, rows: Optional[Tensor],
+                 bottom_projection: Optional[Tensor],
+                 state: RecurrentState) -> RecurrentState:
+        """:meth:`step` on positions as rows: features (P, C) (None when
+        ``bottom_projection`` is given), the bottom projection (P, 4 x
+        hidden) and a state of rows, with the cells' 1x1 convolutions as
+        matrix products."""
+        lstm = self._step_cells(rows, bottom_projection, state,
+                                row_cell_step, project_rows)
+        return _paint(state, lstm)
+
+    def _check_positions_independent(self) -> None:
+        """Refuses cells whose convolutions read neighbouring positions:
+        per-position exit would then change the result."""
+        convs = [conv for cell in self.cells
+                 for conv in (cell.input_conv, cell.hidden_conv)]
+        if any(conv.kernel_size != (1, 1) for conv in convs):
+            raise ValueError(
+                'model.test_cfg.adaptive_exit.per_position=True runs every '
+                'feature position on its own, but model.decode_head.'
+                f'kernel_size={self.kernel_size} makes each step read the '
+                'neighbouring positions: use a head with kernel_size=1, or '
+                'per-image exit (per_position=False)')
+
+    def forward_until_positions_settle(self, inputs: Tuple[Tensor],
+                                       max_steps: int, exit_rule: ExitRule
+                                       ) -> Tuple[Tensor, Tensor]:
+        """:meth:`run_until_positions_settle` on the backbone outputs
+        ``inputs``."""
+        return self.run_until_positions_settle(
+            self._transform_inputs(inputs), max_steps, exit_rule)
 
     def _transform_inputs(self, inputs: Union[Tensor, Sequence[Tensor]]
                           ) -> Tensor:
@@ -398,6 +502,40 @@ class ConvLSTMCanvasHead(BaseDecodeHead):
         return self.predict_by_feat(canvas, batch_img_metas)
 
 
+def _paint(state: RecurrentState,
+           lstm: List[LSTMState]) -> RecurrentState:
+    """The state after a step whose cells gave ``lstm``: the top ``h``
+    added to the canvas of ``state`` (the canvas, if it has none)."""
+    top = lstm[-1][0]
+    canvas = top if state.canvas is None else state.canvas + top
+    return RecurrentState(lstm, canvas)
+
+
+def project_rows(cell: ConvLSTMCell, rows: Tensor) -> Tensor:
+    """The input projection of a 1x1 cell on positions as rows: (P, C) to
+    (P, 4 x hidden)."""
+    return F.linear(rows, cell.input_conv.weight.flatten(1),
+                    cell.input_conv.bias)
+
+
+def row_cell_step(cell: ConvLSTMCell, input_projection: Tensor,
+                  state: Optional[LSTMState]) -> LSTMState:
+    """:meth:`ConvLSTMCell.step` of a 1x1 cell on positions as rows
+    (``input_projection`` (P, 4 x hidden), ``h`` and ``c`` (P, hidden));
+    from None (zeros) it skips the recurrent projection."""
+    if state is None:
+        zero = input_projection.new_zeros((),
+                                          dtype=state_dtype(input_projection))
+        return lstm_pointwise(input_projection, zero, zero, cell.forget_bias)
+    recurrent = F.linear(state[0], cell.hidden_conv.weight.flatten(1))
+    return lstm_pointwise(input_projection, recurrent, state[1],
+                          cell.forget_bias)
+
+
+def _select_rows(rows: Optional[Tensor], keep: Tensor) -> Optional[Tensor]:
+    return None if rows is None else rows[keep]
+
+
 def _iterate_steps(step: StepFunction, features: Tensor,
                    bottom_projection: Optional[Tensor],
                    state: RecurrentState) -> Iterator[RecurrentState]:
@@ -419,7 +557,8 @@ def _check_exit_config(max_steps: int, min_steps: int,
 
 
 def _select_images(state: RecurrentState, keep: Tensor) -> RecurrentState:
-    """The state of the images where ``keep`` (N, ) is True."""
+    """The state of the images (or positions, as rows) where ``keep``
+    (N, ) is True."""
     lstm = [
         None if cell_state is None else (cell_state[0][keep],
                                          cell_state[1][keep])

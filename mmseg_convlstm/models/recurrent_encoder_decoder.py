@@ -1,5 +1,6 @@
 import logging
-from typing import Callable, Hashable, Iterator, List, Optional, Set, Tuple
+from typing import (Callable, Dict, Hashable, Iterator, List, Optional, Set,
+                    Tuple)
 
 import numpy as np
 import torch
@@ -12,8 +13,9 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from mmseg.utils import OptSampleList, SampleList
 from .cuda_graph_steps import CUDAGraphSteps, input_key
-from .time_budget import (TimeBudget, check_num_steps, check_time_budget,
-                          device_time_ms, take_steps)
+from ..utils.complexity import backbone_macs
+from .step_policies import StepPolicy, build_step_policy
+from .time_budget import check_num_steps, device_time_ms
 
 
 @MODELS.register_module()
@@ -32,8 +34,15 @@ class RecurrentEncoderDecoder(EncoderDecoder):
     change_fraction=0.01)`` (``max_steps`` defaults to ``test_cfg.num_steps``)
     every image stops stepping once its labels settle (see
     :meth:`ConvLSTMCanvasHead.run_until_settled`), and its data sample's
-    metainfo ``num_steps_used`` says after how many steps. This needs
+    metainfo ``num_steps_used`` says after how many steps. With
+    ``adaptive_exit=dict(per_position=True, min_steps=1, settle_steps=2,
+    confidence=0.9)`` each feature position stops on its own (see
+    :class:`~.step_policies.PositionExit`: its exit steps, their mean and
+    the MACs spent go into the data sample). Both need
     ``test_cfg.mode='whole'`` and ``return_all_steps=False``.
+
+    Which of these rules runs is :attr:`step_policy`, chosen from
+    ``test_cfg`` by :func:`~.step_policies.build_step_policy`.
 
     With ``test_cfg.time_budget_ms=B`` inference runs recurrent steps while
     the next one fits in what is left of B milliseconds, at least one and at
@@ -73,6 +82,7 @@ class RecurrentEncoderDecoder(EncoderDecoder):
         self._cuda_graph_steps: Optional[CUDAGraphSteps] = None
         self._warm_input_keys: Set[Hashable] = set()
         self._eager_messages_logged: Set[str] = set()
+        self._backbone_macs: Dict[Tuple[int, ...], int] = {}
 
     @property
     def inference_steps(self) -> int:
@@ -106,49 +116,42 @@ class RecurrentEncoderDecoder(EncoderDecoder):
         return super()._apply(fn, recurse)
 
     @property
-    def time_budget_ms(self) -> Optional[float]:
-        """``test_cfg.time_budget_ms``, checked; None when not set."""
-        budget = self.test_cfg.get('time_budget_ms')
-        if budget is None:
-            return None
-        if self.test_cfg.get('adaptive_exit') is not None:
-            raise ValueError(
-                'model.test_cfg.time_budget_ms and model.test_cfg.'
-                'adaptive_exit both choose when to stop stepping: set only '
-                'one of them')
-        return check_time_budget(budget, 'model.test_cfg.time_budget_ms')
+    def step_policy(self) -> StepPolicy:
+        """When inference stops stepping, as ``test_cfg`` chooses (see
+        :func:`~.step_policies.build_step_policy`), its settings checked."""
+        return build_step_policy(self.test_cfg, self.inference_steps)
 
     def predict(self,
                 inputs: Tensor,
                 data_samples: OptSampleList = None) -> SampleList:
-        """Predict as :class:`EncoderDecoder` does, with every step's labels
-        when ``test_cfg.return_all_steps`` is set, stopping every image when
-        its labels settle with ``test_cfg.adaptive_exit``, within
-        ``test_cfg.time_budget_ms``, and from CUDA graphs with
+        """Predict as :class:`EncoderDecoder` does, running the steps that
+        :attr:`step_policy` says (``test_cfg.num_steps``,
+        ``time_budget_ms`` or ``adaptive_exit``), with every step's labels
+        when ``test_cfg.return_all_steps`` is set, and from CUDA graphs with
         ``test_cfg.cuda_graph``."""
-        budget_ms = self.time_budget_ms
-        num_steps = self.inference_steps
-        if self.test_cfg.get('adaptive_exit') is not None:
-            return self._predict_adaptive(inputs, data_samples, num_steps)
-        graph_steps = self._graph_steps(inputs)
+        policy = self.step_policy
         return_all_steps = self.test_cfg.get('return_all_steps', False)
-        if not return_all_steps and budget_ms is None and graph_steps is None:
+        if return_all_steps and not policy.same_steps_for_all:
+            raise ValueError(
+                f'model.test_cfg.{policy.key} stops images at different '
+                'steps and cannot be combined with return_all_steps=True: '
+                'set model.test_cfg.return_all_steps=False')
+        graph_steps = self._graph_steps(inputs, policy)
+        option = 'return_all_steps' if return_all_steps else policy.key
+        if option is None and graph_steps is not None:
+            option = 'cuda_graph'
+        if option is None:
             return super().predict(inputs, data_samples)
-        self._require_whole_mode('return_all_steps' if return_all_steps else
-                                 'time_budget_ms' if budget_ms is not None
-                                 else 'cuda_graph')
+        self._require_whole_mode(option)
         batch_img_metas = self._batch_img_metas(inputs, data_samples)
-        canvases, steps_used = self._anytime_canvases(inputs, graph_steps,
-                                                      num_steps,
-                                                      return_all_steps,
-                                                      budget_ms)
+        run = policy.run(self, inputs, graph_steps, return_all_steps)
         step_labels = [
             self._labels(canvas, batch_img_metas, data_samples)
-            for canvas in canvases[:-1]
+            for canvas in run.canvases[:-1]
         ]
         data_samples = self.postprocess_result(
-            self.decode_head.predict_by_feat(canvases[-1], batch_img_metas),
-            data_samples)
+            self.decode_head.predict_by_feat(run.canvases[-1],
+                                             batch_img_metas), data_samples)
         step_labels.append(
             [sample.pred_sem_seg.data for sample in data_samples])
         for index, sample in enumerate(data_samples):
@@ -158,27 +161,22 @@ class RecurrentEncoderDecoder(EncoderDecoder):
                     PixelData(data=torch.cat([labels[index]
                                               for labels in step_labels]))
                 })
-            if budget_ms is not None:
-                sample.set_metainfo(dict(num_steps_used=steps_used))
+            if run.data:
+                sample.set_data(run.data[index])
+            sample.set_metainfo(run.metainfo[index])
         return data_samples
 
-    def _anytime_canvases(self, inputs: Tensor,
-                          graph_steps: Optional[CUDAGraphSteps],
-                          num_steps: int, keep_all: bool,
-                          budget_ms: Optional[float]
-                          ) -> Tuple[List[Tensor], int]:
-        """The canvases of the steps run (every step's if ``keep_all``, else
-        the last one's) and how many ran: ``num_steps``, or fewer when the
-        next step would not fit in ``budget_ms``."""
-        budget = None
-        if budget_ms is not None:
-            self._warm_up_untimed(inputs, graph_steps)
-            budget = TimeBudget(budget_ms, inputs.device, self.clock)
-        canvases = self._iter_canvases(inputs, graph_steps)
-        return take_steps(canvases, num_steps, budget, keep_all)
+    def backbone_macs(self, shape: Tuple[int, int]) -> int:
+        """MACs of the backbone on one image of ``shape`` (H, W), counted
+        once per shape by MMEngine's counter
+        (:func:`~mmseg_convlstm.utils.complexity.backbone_macs`)."""
+        shape = tuple(shape)
+        if shape not in self._backbone_macs:
+            self._backbone_macs[shape] = backbone_macs(self, shape)
+        return self._backbone_macs[shape]
 
-    def _warm_up_untimed(self, inputs: Tensor,
-                         graph_steps: Optional[CUDAGraphSteps]) -> None:
+    def warm_up_untimed(self, inputs: Tensor,
+                        graph_steps: Optional[CUDAGraphSteps]) -> None:
         """Runs what the first input of a shape costs once, so that a
         budget's clock started next does not count it: the capture of its
         graphs, or one eager backbone pass and step."""
@@ -186,20 +184,30 @@ class RecurrentEncoderDecoder(EncoderDecoder):
             graph_steps.prepare(inputs)
         elif input_key(inputs) not in self._warm_input_keys:
             self._warm_input_keys.add(input_key(inputs))
-            next(self._iter_canvases(inputs, None))
+            next(self.iter_canvases(inputs, None))
 
-    def _iter_canvases(self, inputs: Tensor,
-                       graph_steps: Optional[CUDAGraphSteps]
-                       ) -> Iterator[Tensor]:
+    def iter_canvases(self, inputs: Tensor,
+                      graph_steps: Optional[CUDAGraphSteps]
+                      ) -> Iterator[Tensor]:
+        """The canvas after each step on ``inputs`` (backbone included),
+        endlessly, replayed from ``graph_steps`` or, when None, eagerly."""
         if graph_steps is not None:
             return graph_steps.iter_canvases(inputs)
         return self.decode_head.iter_canvases(
             self.decode_head._transform_inputs(self.extract_feat(inputs)))
 
-    def _graph_steps(self, inputs: Tensor) -> Optional[CUDAGraphSteps]:
+    def _graph_steps(self, inputs: Tensor,
+                     policy: StepPolicy) -> Optional[CUDAGraphSteps]:
         """The CUDA graph runner with ``test_cfg.cuda_graph`` on a CUDA
-        device; None otherwise (logged once when asked for elsewhere)."""
+        device, for a ``policy`` that runs the same steps for the whole
+        batch; None otherwise (logged once when asked for elsewhere)."""
         if not self.test_cfg.get('cuda_graph', False):
+            return None
+        if not policy.same_steps_for_all:
+            self._log_eager_once(
+                f'model.test_cfg.cuda_graph=True with {policy.key}: the '
+                'batch shrinks as images (or positions) stop, so inference '
+                'runs eagerly (same results)')
             return None
         if not CUDAGraphSteps.backend.supports(inputs.device):
             self._log_eager_once(
@@ -216,37 +224,6 @@ class RecurrentEncoderDecoder(EncoderDecoder):
         if message not in self._eager_messages_logged:
             self._eager_messages_logged.add(message)
             print_log(message, logger='current', level=logging.WARNING)
-
-    def _predict_adaptive(self, inputs: Tensor, data_samples: OptSampleList,
-                          num_steps: int) -> SampleList:
-        exit_cfg = {'max_steps': num_steps,
-                    **self.test_cfg.adaptive_exit}
-        unknown = set(exit_cfg) - {'max_steps', 'min_steps', 'change_fraction'}
-        if unknown:
-            raise ValueError(
-                'model.test_cfg.adaptive_exit has unknown keys '
-                f'{sorted(unknown)}; it takes min_steps, max_steps and '
-                'change_fraction')
-        if self.test_cfg.get('return_all_steps', False):
-            raise ValueError(
-                'model.test_cfg.adaptive_exit stops images at different steps '
-                'and cannot be combined with return_all_steps=True: set '
-                'model.test_cfg.return_all_steps=False')
-        self._require_whole_mode('adaptive_exit')
-        if self.test_cfg.get('cuda_graph', False):
-            self._log_eager_once(
-                'model.test_cfg.cuda_graph=True with adaptive_exit: the batch '
-                'shrinks as images stop, so inference runs eagerly (same '
-                'results)')
-        batch_img_metas = self._batch_img_metas(inputs, data_samples)
-        canvas, steps_used = self.decode_head.forward_until_settled(
-            self.extract_feat(inputs), **exit_cfg)
-        data_samples = self.postprocess_result(
-            self.decode_head.predict_by_feat(canvas, batch_img_metas),
-            data_samples)
-        for sample, steps in zip(data_samples, steps_used.tolist()):
-            sample.set_metainfo(dict(num_steps_used=steps))
-        return data_samples
 
     def _require_whole_mode(self, option: str) -> None:
         if self.test_cfg.get('mode', 'whole') != 'whole':

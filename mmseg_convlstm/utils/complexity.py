@@ -140,15 +140,58 @@ class RecurrentMACs:
         return self.backbone + self.head[0] + (mean_steps - 1) * self.per_step
 
 
+def backbone_macs(model: BaseSegmentor, shape: Tuple[int, int]) -> int:
+    """MACs of the backbone (and neck) of ``model`` on one ``shape`` image
+    (MMEngine's counter)."""
+    return count_macs(_Backbone(model), (random_image(model, shape), ))
+
+
+@dataclass
+class PositionMACs:
+    """MACs of a recurrent head of 1x1 convolutions at one feature
+    position: a convolution costs one MAC per weight there, as MMEngine's
+    counter counts it.
+
+    Args:
+        projection (int): The bottom cell's input projection, computed once
+            per image with ``cache_input_projection`` (else 0: it is then
+            part of every step).
+        first_step (int): The first step (no recurrent convolutions: the
+            state is zero).
+        later_step (int): Every later step.
+    """
+    projection: int
+    first_step: int
+    later_step: int
+
+    def head(self, exit_steps: Tensor) -> int:
+        """MACs of the head on one image whose positions ran
+        ``exit_steps`` steps each (any shape, one entry per position)."""
+        positions = exit_steps.numel()
+        steps = int(exit_steps.sum())
+        return (positions * (self.projection + self.first_step) +
+                (steps - positions) * self.later_step)
+
+
+def position_macs(head: nn.Module) -> PositionMACs:
+    """The :class:`PositionMACs` of a :class:`ConvLSTMCanvasHead` as its
+    reference step (``step``, not ``fused_step``) runs."""
+    input_macs = [cell.input_conv.weight.numel() for cell in head.cells]
+    hidden_macs = sum(cell.hidden_conv.weight.numel() for cell in head.cells)
+    projection = input_macs[0] if head.cache_input_projection else 0
+    first_step = sum(input_macs) - projection
+    return PositionMACs(projection, first_step, first_step + hidden_macs)
+
+
 def recurrent_macs(model: BaseSegmentor, shape: Tuple[int, int],
                    max_steps: int) -> RecurrentMACs:
     """MACs of a recurrent segmentor on one ``shape`` image for 1 to
     ``max_steps`` steps: the backbone is counted once, the head on the
     backbone's output at every number of steps."""
-    image = random_image(model, shape)
     return RecurrentMACs(
-        backbone=count_macs(_Backbone(model), (image, )),
-        head=_head_macs(model, _features(model, image), max_steps))
+        backbone=backbone_macs(model, shape),
+        head=_head_macs(model, _features(model, random_image(model, shape)),
+                        max_steps))
 
 
 def _features(model: BaseSegmentor, image: Tensor) -> Tuple[Tensor]:

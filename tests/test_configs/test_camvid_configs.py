@@ -29,21 +29,65 @@ def head_kind(path):
     return osp.basename(path).split('_')[1].split('-')[0]
 
 
-def test_there_are_both_baselines_and_two_widths_of_ours():
-    kinds = sorted(head_kind(path) for path in CAMVID_CONFIGS)
-    assert kinds == ['convlstm', 'convlstm', 'deeplabv3', 'pspnet']
+def model_name(path):
+    return osp.basename(path).split('_')[1]
+
+
+def recipe(path):
+    return osp.basename(path).split('_')[2]
+
+
+def configs_of(recipe_name):
+    return [path for path in CAMVID_CONFIGS if recipe(path) == recipe_name]
+
+
+def test_each_recipe_has_both_baselines_and_two_widths_of_ours():
+    assert sorted({recipe(path) for path in CAMVID_CONFIGS}) == [
+        '1xb4-500i', '1xb8-2k'
+    ]
+    assert sorted(model_name(path) for path in configs_of('1xb4-500i')) == [
+        'convlstm-256-128', 'convlstm-512-256', 'deeplabv3', 'pspnet'
+    ]
+    assert sorted(model_name(path) for path in configs_of('1xb8-2k')) == [
+        'convlstm-256-128', 'convlstm-512-256', 'convlstm-512-256-headlr10',
+        'convlstm-512-256-noaux', 'deeplabv3', 'pspnet'
+    ]
+
+
+def test_the_gpu_recipe_trains_2000_iterations_at_batch_8():
+    for path in configs_of('1xb8-2k'):
+        cfg = load(path)
+        assert cfg.train_dataloader.batch_size == 8
+        assert cfg.train_cfg.max_iters == 2000
+        assert cfg.param_scheduler[0].end == 2000
+        assert cfg.default_hooks.checkpoint.interval == 1000
+
+
+def test_the_ablations_change_one_thing_each():
+    reference = load(
+        next(path for path in configs_of('1xb8-2k')
+             if model_name(path) == 'convlstm-512-256'))
+    no_aux = load(reference.filename.replace('512-256', '512-256-noaux'))
+    assert no_aux.model.auxiliary_head is None
+    assert reference.model.auxiliary_head.in_channels == 96
+    head_lr = load(reference.filename.replace('512-256', '512-256-headlr10'))
+    custom_keys = head_lr.optim_wrapper.paramwise_cfg.custom_keys
+    assert custom_keys == dict(decode_head=dict(lr_mult=10.))
+    assert 'paramwise_cfg' not in reference.optim_wrapper
 
 
 @pytest.mark.parametrize('path', CAMVID_CONFIGS, ids=osp.basename)
 def test_every_model_has_the_shared_backbone_and_recipe(path):
     cfg = load(path)
-    reference = load(CAMVID_CONFIGS[0])
+    reference = load(configs_of(recipe(path))[-1])
+    shared_keys = SHARED_KEYS if '-headlr10' not in path else tuple(
+        key for key in SHARED_KEYS if key != 'optim_wrapper')
     assert cfg.model.backbone == reference.model.backbone
     assert cfg.model.backbone.type == 'MobileNetV2'
     assert cfg.model.backbone.strides == (1, 2, 2, 2, 1, 1, 1)
     assert cfg.model.pretrained == 'mmcls://mobilenet_v2'
     assert cfg.model.data_preprocessor.size == (288, 384)
-    for key in SHARED_KEYS:
+    for key in shared_keys:
         assert cfg[key] == reference[key], key
     assert cfg.train_dataloader.dataset.type == 'CamVidDataset'
     assert cfg.val_dataloader.dataset.data_prefix.img_path == 'val'

@@ -52,3 +52,45 @@ def test_missing_steps_are_explained():
     del batch[0]['num_steps_used']
     with pytest.raises(KeyError, match='model.test_cfg.adaptive_exit'):
         evaluate(AdaptiveExitIoUMetric(json_file=None), [batch])
+
+
+def position_exit_samples(costs):
+    """Samples of per-position exit: (steps, mean steps per position,
+    MACs, head MACs) for each image."""
+    batch = samples([steps for steps, *_ in costs])
+    for sample, (_, position_steps, macs, head_macs) in zip(batch, costs):
+        sample.update(
+            mean_position_steps=position_steps,
+            macs=macs,
+            head_macs=head_macs)
+    return batch
+
+
+def test_per_position_exit_reports_steps_per_position_and_gmacs(tmp_path):
+    batches = [
+        position_exit_samples([(4, 1.5, 3_000_000_000, 1_000_000_000),
+                               (6, 2.5, 5_000_000_000, 3_000_000_000)]),
+        position_exit_samples([(2, 2.0, 4_000_000_000, 2_000_000_000)])
+    ]
+    json_file = tmp_path / 'exit.json'
+    adaptive = evaluate(
+        AdaptiveExitIoUMetric(json_file=str(json_file)), batches)
+    plain = evaluate(IoUMetric(), batches)
+
+    assert adaptive.pop('mean_steps') == pytest.approx(4.0)
+    assert adaptive.pop('mean_position_steps') == pytest.approx(2.0)
+    assert adaptive.pop('mean_gmacs') == pytest.approx(4.0)
+    assert adaptive.pop('mean_head_gmacs') == pytest.approx(2.0)
+    assert adaptive == plain
+    with open(json_file) as file:
+        written = json.load(file)
+    assert written['mean_position_steps'] == pytest.approx(2.0)
+    assert written['mean_gmacs'] == pytest.approx(4.0)
+    assert written['mean_head_gmacs'] == pytest.approx(2.0)
+
+
+def test_per_image_exit_reports_no_costs():
+    metrics = evaluate(
+        AdaptiveExitIoUMetric(json_file=None), [samples([2, 3])])
+    assert 'mean_gmacs' not in metrics
+    assert 'mean_position_steps' not in metrics

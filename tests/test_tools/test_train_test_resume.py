@@ -124,3 +124,28 @@ def test_two_process_distributed_training_on_cpu(voc_root, tmp_path):
     assert 'Distributed training: True' in log
     assert 'GPU number: 2' in log
     assert osp.isfile(tmp_path / 'iter_2.pth')
+
+
+@pytest.mark.parametrize('persistent', [True, False])
+def test_train_and_test_end_with_dataloader_workers(voc_root, tmp_path,
+                                                    persistent):
+    """The workers ignore the preemption signals; the tools still end after
+    their last iteration (with persistent workers, or the training loop's
+    endless iterator, they used to wait for them forever at exit)."""
+    workers = [
+        f'{split}_dataloader.{key}={value}'
+        for split in ('train', 'val', 'test')
+        for key, value in (('num_workers', 1),
+                           ('persistent_workers', persistent))
+    ]
+    run_tool([
+        'tools/train.py', DEMO_CONFIG, '--work-dir',
+        str(tmp_path), '--cfg-options', *voc_overrides(voc_root, 2), *workers
+    ], timeout=300)
+    result = run_tool([
+        'tools/test.py', DEMO_CONFIG,
+        str(tmp_path / 'iter_2.pth'), '--work-dir',
+        str(tmp_path / 'test'), '--cfg-options',
+        *voc_overrides(voc_root, 2), *workers
+    ], timeout=300)
+    assert 'results after every recurrent step' in result.stdout

@@ -11,18 +11,16 @@ import argparse
 import json
 import os
 import os.path as osp
-import signal
-import subprocess
 import sys
-import time
 from dataclasses import asdict
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 from mmengine.config import Config, DictAction
 
 from mmseg_convlstm.benchmarks.measured_table import (
     dataset_classes, evaluate_row, markdown_tables, measure_costs,
     plot_accuracy_against_macs, target_findings)
+from mmseg_convlstm.benchmarks.side_by_side import run_side_by_side
 from mmseg_convlstm.cli import add_inference_args
 
 TRAIN_TOOL = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
@@ -111,36 +109,15 @@ def training_command(args: argparse.Namespace, config: str,
 
 def train_untrained(args: argparse.Namespace) -> None:
     """Trains every config without a checkpoint, ``--train-jobs`` at once,
-    each logging to WORK_ROOT/<config name>.log; a failed training is
-    reported and its config is left untrained."""
-    waiting = [
-        config for config in args.configs
-        if last_checkpoint(work_dir_of(args, config)) is None
-    ]
-    running: Dict[str, subprocess.Popen] = {}
-    started = time.monotonic()
-    while waiting or running:
-        while waiting and len(running) < max(args.train_jobs, 1):
-            config = waiting.pop(0)
-            work_dir = work_dir_of(args, config)
+    each logging to WORK_ROOT/<config name>.log."""
+    jobs = []
+    for config in args.configs:
+        work_dir = work_dir_of(args, config)
+        if last_checkpoint(work_dir) is None:
             os.makedirs(work_dir, exist_ok=True)
-            with open(f'{work_dir}.log', 'w') as log:
-                running[config] = subprocess.Popen(
-                    training_command(args, config, work_dir),
-                    stdout=log,
-                    stderr=subprocess.STDOUT)
-            print(f'training {config} (log: {work_dir}.log)')
-        time.sleep(1)
-        if (args.train_timeout is not None
-                and time.monotonic() - started > args.train_timeout):
-            for process in running.values():
-                if process.poll() is None:
-                    process.send_signal(signal.SIGTERM)
-        for config, process in list(running.items()):
-            if process.poll() is not None:
-                del running[config]
-                print(f'{config}: training ended with exit code '
-                      f'{process.returncode}')
+            jobs.append((config, training_command(args, config, work_dir),
+                         f'{work_dir}.log'))
+    run_side_by_side(jobs, args.train_jobs, args.train_timeout)
 
 
 def main() -> None:

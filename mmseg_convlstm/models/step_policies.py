@@ -1,0 +1,325 @@
+"""When the recurrent steps of inference stop: one small policy per rule,
+each with its ``test_cfg`` keys and their checks, chosen from ``test_cfg``
+in one place (:func:`build_step_policy`).
+
+- :class:`FixedSteps`: ``test_cfg.num_steps`` steps for every image.
+- :class:`TimeBudgetSteps`: ``test_cfg.time_budget_ms``, the steps that fit.
+- :class:`ImageExit`: ``test_cfg.adaptive_exit``, each image stops once its
+  labels settle.
+- :class:`PositionExit`: ``test_cfg.adaptive_exit=dict(per_position=True,
+  ...)``, each feature position stops once its label settles or is
+  confident.
+"""
+from dataclasses import dataclass, field
+from numbers import Real
+from typing import Dict, List, Optional
+
+import torch
+from mmengine.structures import PixelData
+from torch import Tensor
+
+from mmseg.utils import ConfigType
+from ..utils.complexity import position_macs
+from .time_budget import (TimeBudget, check_num_steps, check_time_budget,
+                          take_steps)
+
+EXIT_KEY = 'model.test_cfg.adaptive_exit'
+
+
+@dataclass
+class StepRun:
+    """What a policy's run of the steps gives for a batch of N images.
+
+    Args:
+        canvases (list[Tensor]): The canvases (N, num_classes, h, w) kept,
+            the last being the prediction: every step's with ``keep_all``,
+            else the last one's.
+        metainfo (list[dict]): Per image, metainfo for its data sample.
+        data (list[dict]): Per image, data fields for its data sample.
+    """
+    canvases: List[Tensor]
+    metainfo: List[dict]
+    data: List[Dict[str, PixelData]] = field(default_factory=list)
+
+
+class StepPolicy:
+    """When the steps of a batch stop; :meth:`run` runs them.
+
+    ``key`` is the ``test_cfg`` setting that chose the policy (None for
+    fixed steps), ``same_steps_for_all`` whether every image of a batch runs
+    the same steps (what ``return_all_steps`` and CUDA graphs need).
+    """
+    key: Optional[str] = None
+    same_steps_for_all = True
+
+    def run(self, segmentor, inputs: Tensor, graph_steps,
+            keep_all: bool) -> StepRun:
+        """Runs the backbone and the steps of ``segmentor`` on ``inputs``.
+
+        Args:
+            segmentor (RecurrentEncoderDecoder): The model.
+            inputs (Tensor): The batch of images (N, 3, H, W).
+            graph_steps (CUDAGraphSteps, optional): Replays the steps from
+                CUDA graphs; None runs them eagerly.
+            keep_all (bool): Keep every step's canvas, not only the last.
+
+        Returns:
+            StepRun: The canvases and what each data sample gets.
+        """
+        raise NotImplementedError
+
+
+class FixedSteps(StepPolicy):
+    """``num_steps`` steps for every image.
+
+    Args:
+        num_steps (int): Steps to run, at least 1.
+    """
+
+    def __init__(self, num_steps: int) -> None:
+        self.num_steps = num_steps
+
+    def run(self, segmentor, inputs: Tensor, graph_steps,
+            keep_all: bool) -> StepRun:
+        canvases, _ = take_steps(
+            segmentor.iter_canvases(inputs, graph_steps), self.num_steps,
+            keep_all=keep_all)
+        return StepRun(canvases, [{}] * inputs.shape[0])
+
+
+class TimeBudgetSteps(StepPolicy):
+    """The steps that fit in a budget of milliseconds (see
+    :class:`~.time_budget.TimeBudget`): at least one, at most
+    ``num_steps``, the same for the whole batch; ``num_steps_used`` goes
+    into every data sample's metainfo.
+
+    Args:
+        num_steps (int): Most steps to run.
+        budget_ms (float): The budget, positive.
+    """
+    key = 'time_budget_ms'
+
+    def __init__(self, num_steps: int, budget_ms: float) -> None:
+        self.num_steps = num_steps
+        self.budget_ms = budget_ms
+
+    def run(self, segmentor, inputs: Tensor, graph_steps,
+            keep_all: bool) -> StepRun:
+        segmentor.warm_up_untimed(inputs, graph_steps)
+        budget = TimeBudget(self.budget_ms, inputs.device, segmentor.clock)
+        canvases, steps_used = take_steps(
+            segmentor.iter_canvases(inputs, graph_steps), self.num_steps,
+            budget, keep_all)
+        return StepRun(canvases,
+                       [dict(num_steps_used=steps_used)] * inputs.shape[0])
+
+
+class ImageExit(StepPolicy):
+    """Each image stops once its labels settle (see
+    :meth:`ConvLSTMCanvasHead.run_until_settled`); ``num_steps_used`` goes
+    into its data sample's metainfo.
+
+    Args:
+        max_steps (int): Steps after which every image stops.
+        min_steps (int): Steps every image runs. Default: 2.
+        change_fraction (float): Fraction of positions whose label may
+            still change when an image stops. Default: 0.01.
+    """
+    key = 'adaptive_exit'
+    same_steps_for_all = False
+
+    def __init__(self,
+                 max_steps: int,
+                 min_steps: int = 2,
+                 change_fraction: float = 0.01) -> None:
+        self.max_steps = max_steps
+        self.min_steps = min_steps
+        self.change_fraction = change_fraction
+
+    def run(self, segmentor, inputs: Tensor, graph_steps,
+            keep_all: bool) -> StepRun:
+        canvas, steps_used = segmentor.decode_head.forward_until_settled(
+            segmentor.extract_feat(inputs),
+            self.max_steps,
+            min_steps=self.min_steps,
+            change_fraction=self.change_fraction)
+        return StepRun([canvas], [
+            dict(num_steps_used=steps) for steps in steps_used.tolist()
+        ])
+
+
+class PositionExitRule:
+    """Says after each step which of the running positions stop, for one
+    run: after ``min_steps``, a position stops once its label (the argmax
+    of its canvas) has not changed for ``settle_steps`` steps, or once its
+    top softmax probability reaches ``confidence`` (either, of those set).
+
+    Positions that stop leave: each call gets the canvas rows of the
+    positions that did not stop at the previous call, in the same order.
+
+    Args:
+        min_steps (int): Steps every position runs.
+        settle_steps (int, optional): Steps without a change of label.
+        confidence (float, optional): Top softmax probability.
+    """
+
+    def __init__(self, min_steps: int, settle_steps: Optional[int],
+                 confidence: Optional[float]) -> None:
+        self.min_steps = min_steps
+        self.settle_steps = settle_steps
+        self.confidence = confidence
+        self.labels: Optional[Tensor] = None
+        self.unchanged: Optional[Tensor] = None
+
+    def __call__(self, step: int, canvas: Tensor) -> Tensor:
+        """Which positions stop after ``step``.
+
+        Args:
+            step (int): The step that has just run, from 1.
+            canvas (Tensor): The canvas of the running positions (P, K).
+
+        Returns:
+            Tensor: (P, ) bool, True where the position stops.
+        """
+        labels = canvas.argmax(dim=1)
+        if self.labels is None:
+            unchanged = torch.zeros_like(labels)
+        else:
+            unchanged = (self.unchanged + 1) * (labels == self.labels)
+        stops = torch.zeros_like(labels, dtype=torch.bool)
+        if step >= self.min_steps:
+            if self.settle_steps is not None:
+                stops |= unchanged >= self.settle_steps
+            if self.confidence is not None:
+                stops |= canvas.softmax(dim=1).amax(dim=1) >= self.confidence
+        keep = ~stops
+        self.labels, self.unchanged = labels[keep], unchanged[keep]
+        return stops
+
+
+class PositionExit(StepPolicy):
+    """Each feature position stops on its own (see
+    :class:`PositionExitRule` and
+    :meth:`ConvLSTMCanvasHead.run_until_positions_settle`); every position
+    stops at ``max_steps``.
+
+    Every data sample gets ``exit_steps``, the step after which each
+    position stopped (a :class:`PixelData` (1, h, w) at feature
+    resolution), and metainfo: ``mean_position_steps`` (their mean),
+    ``num_steps_used`` (their maximum: the steps the image ran),
+    ``head_macs`` (the multiply-accumulates the head spent on the image:
+    see :meth:`~mmseg_convlstm.utils.complexity.PositionMACs.head`) and
+    ``macs`` (those plus the backbone's).
+
+    Args:
+        max_steps (int): Steps after which every position stops.
+        min_steps (int): Steps every position runs. Default: 1.
+        settle_steps (int, optional): Stop once the label has not changed
+            for this many steps.
+        confidence (float, optional): Stop once the top softmax
+            probability reaches this, in (0, 1].
+    """
+    key = 'adaptive_exit'
+    same_steps_for_all = False
+
+    def __init__(self,
+                 max_steps: int,
+                 min_steps: int = 1,
+                 settle_steps: Optional[int] = None,
+                 confidence: Optional[float] = None) -> None:
+        self._check(max_steps, min_steps, settle_steps, confidence)
+        self.max_steps = max_steps
+        self.min_steps = min_steps
+        self.settle_steps = settle_steps
+        self.confidence = confidence
+
+    @staticmethod
+    def _check(max_steps: int, min_steps: int, settle_steps: Optional[int],
+               confidence: Optional[float]) -> None:
+        check_num_steps(max_steps, f'{EXIT_KEY}.max_steps')
+        check_num_steps(min_steps, f'{EXIT_KEY}.min_steps')
+        if min_steps > max_steps:
+            raise ValueError(
+                f'{EXIT_KEY}.min_steps ({min_steps}) must not exceed '
+                f'max_steps ({max_steps})')
+        if settle_steps is None and confidence is None:
+            raise ValueError(
+                f'{EXIT_KEY} with per_position=True needs settle_steps, '
+                'confidence or both: when does a position stop?')
+        if settle_steps is not None:
+            check_num_steps(settle_steps, f'{EXIT_KEY}.settle_steps')
+        if confidence is not None and (not isinstance(confidence, Real)
+                                       or isinstance(confidence, bool)
+                                       or not 0 < confidence <= 1):
+            raise ValueError(f'{EXIT_KEY}.confidence must be a probability '
+                             f'in (0, 1], got {confidence!r}')
+
+    def run(self, segmentor, inputs: Tensor, graph_steps,
+            keep_all: bool) -> StepRun:
+        head = segmentor.decode_head
+        canvas, exit_steps = head.forward_until_positions_settle(
+            segmentor.extract_feat(inputs), self.max_steps,
+            PositionExitRule(self.min_steps, self.settle_steps,
+                             self.confidence))
+        backbone_macs = segmentor.backbone_macs(inputs.shape[2:])
+        head_position_macs = position_macs(head)
+        metainfo, data = [], []
+        for image_steps in exit_steps:
+            head_macs = head_position_macs.head(image_steps)
+            metainfo.append(
+                dict(
+                    num_steps_used=int(image_steps.max()),
+                    mean_position_steps=float(image_steps.float().mean()),
+                    head_macs=head_macs,
+                    macs=backbone_macs + head_macs))
+            data.append(dict(exit_steps=PixelData(data=image_steps[None])))
+        return StepRun([canvas], metainfo, data)
+
+
+def build_step_policy(test_cfg: ConfigType, num_steps: int) -> StepPolicy:
+    """The policy that ``test_cfg`` chooses, its settings checked: a time
+    budget (``time_budget_ms``), adaptive exit per image or per position
+    (``adaptive_exit``), else fixed steps.
+
+    Args:
+        test_cfg (ConfigType): The model's ``test_cfg``.
+        num_steps (int): The steps of inference (``test_cfg.num_steps``,
+            checked), the most any policy runs unless ``adaptive_exit``
+            names ``max_steps``.
+
+    Returns:
+        StepPolicy: The policy.
+    """
+    budget_ms = test_cfg.get('time_budget_ms')
+    exit_cfg = test_cfg.get('adaptive_exit')
+    if budget_ms is not None and exit_cfg is not None:
+        raise ValueError(
+            'model.test_cfg.time_budget_ms and model.test_cfg.adaptive_exit '
+            'both choose when to stop stepping: set only one of them')
+    if budget_ms is not None:
+        return TimeBudgetSteps(
+            num_steps,
+            check_time_budget(budget_ms, 'model.test_cfg.time_budget_ms'))
+    if exit_cfg is not None:
+        return _build_exit_policy(dict(exit_cfg), num_steps)
+    return FixedSteps(num_steps)
+
+
+def _build_exit_policy(exit_cfg: dict, num_steps: int) -> StepPolicy:
+    per_position = exit_cfg.pop('per_position', False)
+    if not isinstance(per_position, bool):
+        raise ValueError(f'{EXIT_KEY}.per_position must be True or False, '
+                         f'got {per_position!r}')
+    policy_type = PositionExit if per_position else ImageExit
+    known = {
+        PositionExit: ('max_steps', 'min_steps', 'settle_steps',
+                       'confidence'),
+        ImageExit: ('max_steps', 'min_steps', 'change_fraction'),
+    }[policy_type]
+    unknown = set(exit_cfg) - set(known)
+    if unknown:
+        raise ValueError(
+            f'{EXIT_KEY} has unknown keys {sorted(unknown)}; with '
+            f'per_position={per_position} it takes per_position, '
+            f"{', '.join(known)}")
+    return policy_type(**{'max_steps': num_steps, **exit_cfg})
