@@ -1,5 +1,5 @@
-# mobilenet-v2-d16_convlstm-512-256_1xb4-500i_camvid-288x384.py at batch 8 for 2,000
-# iterations: the GPU recipe of the measured CamVid table
+# mobilenet-v2-d16_convlstm-512-256_1xb4-500i_camvid-288x384.py at batch 8
+# for 2,000 iterations: the GPU recipe of the measured CamVid table
 # (docs/en/benchmarks.md#camvid).
 _base_ = [
     './mobilenet-v2-d16_convlstm-512-256_1xb4-500i_camvid-288x384.py',

@@ -6,7 +6,8 @@ import torch
 from mmengine.config import Config, ConfigDict
 
 from mmseg.registry import MODELS
-from mmseg_convlstm.models import ConvLSTMCanvasHead
+from mmseg_convlstm.models import (ConvLSTMCanvasHead,
+                                   recurrent_encoder_decoder)
 from mmseg_convlstm.models.step_policies import (FixedSteps, ImageExit,
                                                  PositionExit,
                                                  PositionExitRule,
@@ -208,7 +209,7 @@ def segmentor():
 
 def predict(model, inputs, **test_cfg):
     saved = model.test_cfg
-    model.test_cfg = ConfigDict(mode='whole', **test_cfg)
+    model.test_cfg = ConfigDict({'mode': 'whole', **test_cfg})
     try:
         with torch.no_grad():
             return model.predict(inputs)
@@ -292,3 +293,30 @@ def test_position_exit_cannot_return_all_steps(segmentor):
             torch.randn(1, 3, 33, 33),
             return_all_steps=True,
             adaptive_exit=dict(per_position=True, settle_steps=1))
+
+
+def test_position_exit_needs_whole_mode(segmentor):
+    with pytest.raises(ValueError, match="adaptive_exit needs model.test_cfg."
+                       "mode='whole'"):
+        predict(
+            segmentor,
+            torch.randn(1, 3, 33, 33),
+            mode='slide',
+            adaptive_exit=dict(per_position=True, settle_steps=1))
+
+
+def test_position_exit_with_cuda_graph_runs_eagerly(segmentor, monkeypatch):
+    messages = []
+    monkeypatch.setattr(recurrent_encoder_decoder, 'print_log',
+                        lambda message, **kwargs: messages.append(message))
+    segmentor._eager_messages_logged.clear()
+    (result, ) = predict(
+        segmentor,
+        batch()[:1],
+        num_steps=3,
+        cuda_graph=True,
+        adaptive_exit=dict(per_position=True, settle_steps=1))
+    assert 'exit_steps' in result
+    assert len(messages) == 1
+    assert 'cuda_graph=True with adaptive_exit' in messages[0]
+    assert 'runs eagerly' in messages[0]
