@@ -58,3 +58,16 @@ def make_original_release(root: str,
         Image.fromarray(colour_labels(class_grid(index), size)).save(
             label_path)
     return {stem: index for index, stem in enumerate(stems)}
+
+
+def release_with_unknown_colour(root: str, pixel: Tuple[int, int],
+                                colour: Tuple[int, int, int]) -> str:
+    """A one-frame original release (``0016E5_07959``) whose label has
+    ``colour``, none of the 32, at ``pixel`` (row, column); returns the
+    label's path."""
+    make_original_release(root, ['0016E5_07959'])
+    _, label_path = source_paths(root, '0016E5_07959')
+    colours = np.array(Image.open(label_path))
+    colours[pixel] = colour
+    Image.fromarray(colours).save(label_path)
+    return label_path

@@ -14,9 +14,9 @@ from mmseg_convlstm.datasets.camvid_conversion import (
     convert_camvid, read_split_list, segnet_split, source_paths)
 from mmseg_convlstm.datasets.dataset_check import scan_dataset
 from tests.conftest import REPO
-from tests.test_datasets.original_camvid import (FRAMES, SIZE, class_grid,
-                                                 frame_colour,
-                                                 make_original_release)
+from tests.test_datasets.original_camvid import (
+    FRAMES, SIZE, class_grid, frame_colour, make_original_release,
+    release_with_unknown_colour)
 
 REAL_CAMVID = osp.join(REPO, '..', 'shared', 'camvid', 'CamVid')
 
@@ -175,11 +175,8 @@ def test_the_default_size_is_segnets(release, tmp_path):
 
 def test_an_unknown_colour_in_a_label_names_the_file(tmp_path):
     source_root = str(tmp_path / 'original')
-    make_original_release(source_root, ['0016E5_07959'])
-    _, label_path = source_paths(source_root, '0016E5_07959')
-    colours = np.array(Image.open(label_path))
-    colours[5, 7] = (255, 0, 255)
-    Image.fromarray(colours).save(label_path)
+    label_path = release_with_unknown_colour(source_root, (5, 7),
+                                             (255, 0, 255))
 
     with pytest.raises(UnknownColourError) as error:
         convert_camvid(source_root, str(tmp_path / 'out'))

@@ -4,10 +4,10 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 
-from mmseg.registry import METRICS, MODELS
+from mmseg.registry import METRICS
 from mmseg_convlstm.evaluation import AdaptiveExitIoUMetric
 from mmseg_convlstm.models import ConvLSTMCanvasHead
-from tests.conftest import CONFIGS, DEMO_CONFIG
+from tests.conftest import CONFIGS
 
 NUM_CLASSES = 5
 
@@ -99,16 +99,6 @@ def test_each_image_stops_where_its_own_labels_settle():
 def test_bad_exit_settings_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message.replace('[', r'\[')):
         make_head().run_until_settled(torch.randn(1, 8, 5, 5), **kwargs)
-
-
-@pytest.fixture(scope='module')
-def segmentor():
-    cfg = Config.fromfile(DEMO_CONFIG)
-    cfg.model.decode_head.hidden_channels = (32, 16, 21)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    model.eval()
-    return model
 
 
 def test_segmentor_reports_the_steps_of_every_image(segmentor):

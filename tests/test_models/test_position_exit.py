@@ -3,9 +3,8 @@ its label settles or is confident, and keeps the canvas of a dense run
 after its exit step."""
 import pytest
 import torch
-from mmengine.config import Config, ConfigDict
+from mmengine.config import ConfigDict
 
-from mmseg.registry import MODELS
 from mmseg_convlstm.models import (ConvLSTMCanvasHead,
                                    recurrent_encoder_decoder)
 from mmseg_convlstm.models.step_policies import (FixedSteps, ImageExit,
@@ -15,7 +14,6 @@ from mmseg_convlstm.models.step_policies import (FixedSteps, ImageExit,
                                                  build_step_policy)
 from mmseg_convlstm.utils.complexity import (input_projection_cache,
                                              position_macs, recurrent_macs)
-from tests.conftest import DEMO_CONFIG
 
 NUM_CLASSES = 5
 MAX_STEPS = 6
@@ -195,16 +193,6 @@ def test_bad_position_exit_settings_name_the_key(exit_cfg, message):
     exit_cfg = dict(dict(per_position=True), **exit_cfg)
     with pytest.raises(ValueError, match=message):
         build_step_policy(ConfigDict(adaptive_exit=exit_cfg), 5)
-
-
-@pytest.fixture(scope='module')
-def segmentor():
-    cfg = Config.fromfile(DEMO_CONFIG)
-    cfg.model.decode_head.hidden_channels = (32, 16, 21)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    model.eval()
-    return model
 
 
 def predict(model, inputs, **test_cfg):

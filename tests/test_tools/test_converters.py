@@ -2,13 +2,12 @@
 tools/model_converters/safe_checkpoint.py, run as a user runs them."""
 import os.path as osp
 
-import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from mmseg_convlstm.datasets.camvid_conversion import source_paths
-from tests.test_datasets.original_camvid import make_original_release
+from tests.test_datasets.original_camvid import (
+    make_original_release, release_with_unknown_colour)
 from tests.tools_runner import DEMO_CONFIG, run_tool, voc_overrides
 
 # As a new user writes it, MMSeg's stock runtime: MMEngine's CheckpointHook
@@ -33,11 +32,7 @@ def test_camvid_converter_writes_the_segnet_layout(tmp_path):
 
 def test_camvid_converter_names_an_unknown_colour(tmp_path):
     source_root = str(tmp_path / 'original')
-    make_original_release(source_root, ['0016E5_07959'])
-    _, label_path = source_paths(source_root, '0016E5_07959')
-    colours = np.array(Image.open(label_path))
-    colours[0, 0] = (1, 2, 3)
-    Image.fromarray(colours).save(label_path)
+    label_path = release_with_unknown_colour(source_root, (0, 0), (1, 2, 3))
 
     result = run_tool([
         'tools/dataset_converters/camvid.py', source_root,
