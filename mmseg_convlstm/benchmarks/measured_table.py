@@ -43,10 +43,12 @@ Areas = List[torch.Tensor]
 @dataclass
 class Evaluation:
     """mIoU (%) and per-class IoU (%) after every step (one entry for a
-    model without steps), and the mean steps that ran."""
+    model without steps), the mean steps that ran, and the mean MACs per
+    image where the model counted them as they ran (per-position exit)."""
     step_miou: List[float]
     step_class_iou: List[List[float]]
     mean_steps: float
+    mean_macs: Optional[float] = None
 
     @property
     def best_step(self) -> int:
@@ -74,6 +76,8 @@ class ModelRow:
         evaluation (Evaluation): Accuracy on the split.
         adaptive_exit (Evaluation, optional): With ``test_cfg.adaptive_exit``.
         time_budget (Evaluation, optional): With ``test_cfg.time_budget_ms``.
+        position_exits (dict): With per-position exit, by its rule (e.g.
+            ``'confidence=0.7'``).
         training_curve (list): (iteration, val mIoU) of the training run.
     """
     name: str
@@ -87,7 +91,25 @@ class ModelRow:
     latency: Dict[int, float] = field(default_factory=dict)
     adaptive_exit: Optional[Evaluation] = None
     time_budget: Optional[Evaluation] = None
+    position_exits: Dict[str, Evaluation] = field(default_factory=dict)
     training_curve: List[Tuple[int, float]] = field(default_factory=list)
+
+    def macs_of(self, evaluation: Evaluation) -> float:
+        """MACs per image of a rule's evaluation: as counted when the
+        model counted them (at the split's own image sizes, which the
+        table's input size should match), else :meth:`macs_at` its mean
+        steps."""
+        if evaluation.mean_macs is not None:
+            return evaluation.mean_macs
+        return self.macs_at(evaluation.mean_steps)
+
+    def rules(self) -> List[Tuple[str, Evaluation]]:
+        """(name, evaluation) of every rule evaluated besides fixed T."""
+        named = [('adaptive exit', self.adaptive_exit),
+                 ('time budget', self.time_budget)]
+        named += [(f'per position, {rule}', evaluation)
+                  for rule, evaluation in self.position_exits.items()]
+        return [(name, value) for name, value in named if value is not None]
 
     def macs_at(self, mean_steps: float) -> float:
         """MACs per image after ``mean_steps`` steps on average (linear
@@ -130,7 +152,7 @@ def evaluate(model: nn.Module,
     dataset = dataloader.dataset
     num_classes = len(dataset.metainfo['classes'])
     areas: List[Areas] = []
-    steps_used = []
+    steps_used, macs = [], []
     for batch in dataloader:
         for sample in model.test_step(batch):
             labels = (sample.pred_sem_seg_steps.data if 'pred_sem_seg_steps'
@@ -145,13 +167,18 @@ def evaluate(model: nn.Module,
                     total + area for total, area in zip(areas[step], counted)
                 ]
             steps_used.append(
-                sample.metainfo.get('num_steps_used', len(labels)))
+                sample.metainfo.get('mean_position_steps',
+                                    sample.metainfo.get(
+                                        'num_steps_used', len(labels))))
+            if 'macs' in sample.metainfo:
+                macs.append(sample.metainfo['macs'])
             if progress is not None:
                 progress.update()
     metrics = [_miou(step_areas) for step_areas in areas]
     return Evaluation([miou for miou, _ in metrics],
                       [class_iou for _, class_iou in metrics],
-                      float(np.mean(steps_used)))
+                      float(np.mean(steps_used)),
+                      float(np.mean(macs)) if macs else None)
 
 
 def _miou(areas: Areas) -> Tuple[float, List[float]]:
@@ -293,13 +320,17 @@ def evaluate_row(name: str,
                  work_dir: str,
                  adaptive_exit: Optional[dict] = None,
                  time_budget_ms: Optional[float] = None,
-                 device: str = 'cpu') -> Tuple[ModelRow, nn.Module]:
+                 device: str = 'cpu',
+                 position_exits: Sequence[str] = ()
+                 ) -> Tuple[ModelRow, nn.Module]:
     """Evaluates one trained model on its ``val_dataloader``: every step,
-    and for a recurrent model also with ``adaptive_exit`` and
-    ``time_budget_ms`` when given. Without a ``checkpoint`` its accuracy is
-    its training log's last validation (:func:`evaluation_from_log`) and
-    the model returned is untrained, for the costs, which
-    :func:`measure_costs` fills.
+    and for a recurrent model also with ``adaptive_exit``,
+    ``time_budget_ms`` and per-position exit with each rule of
+    ``position_exits`` (``'KEY=VALUE'`` of ``test_cfg.adaptive_exit``,
+    e.g. ``'confidence=0.7'``) when given. Without a ``checkpoint`` its
+    accuracy is its training log's last validation
+    (:func:`evaluation_from_log`) and the model returned is untrained, for
+    the costs, which :func:`measure_costs` fills.
 
     Raises:
         FileNotFoundError: Without a checkpoint and a validation in the
@@ -320,7 +351,8 @@ def evaluate_row(name: str,
         return row, model
     dataloader = Runner.build_dataloader(cfg.val_dataloader)
     variants = int(recurrent) * ((adaptive_exit is not None) +
-                                 (time_budget_ms is not None))
+                                 (time_budget_ms is not None) +
+                                 len(position_exits))
     progress = ProgressBar(len(dataloader.dataset) * (1 + variants))
     row = ModelRow(name, cfg.filename, checkpoint,
                    checkpoint_iteration(checkpoint), recurrent, 0, [],
@@ -333,8 +365,33 @@ def evaluate_row(name: str,
         row.time_budget = evaluate(
             with_test_cfg(model, time_budget_ms=time_budget_ms), dataloader,
             progress)
+    for rule in position_exits if recurrent else ():
+        row.position_exits[rule] = evaluate(
+            with_test_cfg(
+                model, adaptive_exit=position_exit_config(rule)),
+            dataloader, progress)
     row.training_curve = read_training_curve(work_dir)
     return row, model
+
+
+def position_exit_config(rule: str) -> dict:
+    """``test_cfg.adaptive_exit`` of per-position exit with one rule
+    ``'KEY=VALUE'`` (``confidence=0.7``, ``settle_steps=2``, ...).
+
+    Raises:
+        ValueError: For a rule not of that form.
+    """
+    key, separator, value = rule.partition('=')
+    if not separator or not key or not value:
+        raise ValueError(f'a per-position exit rule is KEY=VALUE of '
+                         f'model.test_cfg.adaptive_exit (e.g. '
+                         f'confidence=0.7), got {rule!r}')
+    number = float(value)
+    return {
+        'per_position': True,
+        key: int(number) if number.is_integer() and '.' not in value
+        else number
+    }
 
 
 def reference_row(rows: Sequence[ModelRow],
@@ -425,13 +482,11 @@ def _step_table(rows: Sequence[ModelRow]) -> str:
         for step, miou in enumerate(row.evaluation.step_miou, 1):
             lines.append(f'| {row.name} | {step} steps | {step} | '
                          f'{_giga(row.macs[step - 1])} | {miou:.2f} |')
-        for rule, evaluation in (('adaptive exit', row.adaptive_exit),
-                                 ('time budget', row.time_budget)):
-            if evaluation is not None:
-                lines.append(
-                    f'| {row.name} | {rule} | {evaluation.mean_steps:.2f} | '
-                    f'{_giga(row.macs_at(evaluation.mean_steps))} | '
-                    f'{evaluation.step_miou[-1]:.2f} |')
+        for rule, evaluation in row.rules():
+            lines.append(
+                f'| {row.name} | {rule} | {evaluation.mean_steps:.2f} | '
+                f'{_giga(row.macs_of(evaluation))} | '
+                f'{evaluation.step_miou[-1]:.2f} |')
     return '\n'.join(lines)
 
 
@@ -487,6 +542,13 @@ def _met(condition: bool) -> str:
     return 'met' if condition else 'not met'
 
 
+RULE_MARKERS = {
+    'adaptive exit': '*',
+    'time budget': 'D',
+    'per position': '^'
+}
+
+
 def short_names(names: Sequence[str]) -> List[str]:
     """``names`` without the ``_``-separated parts they all share at their
     start and end (the backbone, schedule and dataset of one table)."""
@@ -522,18 +584,14 @@ def plot_accuracy_against_macs(rows: Sequence[ModelRow], path: str,
         (line, ) = axes.plot(
             gmacs, row.evaluation.step_miou, 'o-', ms=3,
             label=f'{name}, T = 1..{len(row.macs)}')
-        for rule, marker, evaluation in (('adaptive exit', '*',
-                                          row.adaptive_exit),
-                                         ('time budget', 'D',
-                                          row.time_budget)):
-            if evaluation is not None:
-                axes.plot(
-                    row.macs_at(evaluation.mean_steps) / 1e9,
-                    evaluation.step_miou[-1],
-                    marker,
-                    color=line.get_color(),
-                    ms=9,
-                    label=f'{name}, {rule}')
+        for rule, evaluation in row.rules():
+            axes.plot(
+                row.macs_of(evaluation) / 1e9,
+                evaluation.step_miou[-1],
+                RULE_MARKERS[rule.split(',')[0]],
+                color=line.get_color(),
+                ms=8,
+                label=f'{name}, {rule}')
     axes.set_xlabel(f'GMACs per {shape[0]}x{shape[1]} image')
     axes.set_ylabel('val mIoU (%)')
     axes.grid(alpha=0.3)

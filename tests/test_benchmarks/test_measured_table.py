@@ -4,9 +4,11 @@ which rows came from a log and how long each model trained."""
 import json
 import math
 
+import pytest
+
 from mmseg_convlstm.benchmarks.measured_table import (
-    Evaluation, ModelRow, evaluation_from_log, markdown_tables, short_names,
-    target_findings)
+    Evaluation, ModelRow, evaluation_from_log, markdown_tables,
+    position_exit_config, short_names, target_findings)
 
 CLASSES = ('Sky', 'Road', 'Car')
 
@@ -103,3 +105,29 @@ def test_the_plot_names_models_by_what_tells_them_apart():
     assert names == ['deeplabv3', 'convlstm-512-256']
     assert short_names(['a_b', 'a_b']) == ['b', 'b']
     assert short_names(['only_one']) == ['only_one']
+
+
+def test_a_position_exit_rule_becomes_its_adaptive_exit_config():
+    assert position_exit_config('confidence=0.7') == dict(
+        per_position=True, confidence=0.7)
+    assert position_exit_config('settle_steps=2') == dict(
+        per_position=True, settle_steps=2)
+    for bad in ('confidence', '=0.7', 'confidence='):
+        with pytest.raises(ValueError, match='KEY=VALUE'):
+            position_exit_config(bad)
+
+
+def test_counted_macs_are_used_where_the_model_counted_them():
+    ours = rows()[1]
+    ours.adaptive_exit = Evaluation([55.0], [[0.0] * 3], 2.5)
+    ours.position_exits['confidence=0.7'] = Evaluation([58.5], [[0.0] * 3],
+                                                       1.4, 4.2e9)
+    assert ours.macs_of(ours.adaptive_exit) == 5.5e9  # between steps 2, 3
+    assert ours.macs_of(ours.position_exits['confidence=0.7']) == 4.2e9
+    assert [name for name, _ in ours.rules()] == [
+        'adaptive exit', 'per position, confidence=0.7'
+    ]
+    table = markdown_tables([ours], CLASSES, (360, 480), 'CPU')
+    assert ('| convlstm | per position, confidence=0.7 | 1.40 | 4.20 | '
+            '58.50 |') in table
+    assert '| convlstm | adaptive exit | 2.50 | 5.50 | 55.00 |' in table

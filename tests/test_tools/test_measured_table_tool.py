@@ -35,7 +35,7 @@ def test_trains_side_by_side_then_measures_every_model(tmp_path,
     work_root = tmp_path / 'work'
     common = [
         '--work-root',
-        str(work_root), '--device', 'cpu', '--shape', '64', '96',
+        str(work_root), '--device', 'cpu', '--shape', '96', '128',
         '--repeats', '1', '--latency-steps', '1', '3'
     ]
     run_tool([TOOL, *configs, '--train', '--train-jobs', '2', *common,
@@ -49,6 +49,7 @@ def test_trains_side_by_side_then_measures_every_model(tmp_path,
     os.remove(work_root / DEEPLAB / 'last_checkpoint')
     result = run_tool([TOOL, *configs, *common, '--adaptive-exit',
                        'min_steps=2', 'change_fraction=0.5',
+                       '--position-exit', 'confidence=0.5',
                        '--out-dir', str(tmp_path / 'second'),
                        *quick_overrides(camvid_root)], timeout=900)
     assert 'its accuracy is read from its training log' in result.stdout
@@ -60,9 +61,16 @@ def test_trains_side_by_side_then_measures_every_model(tmp_path,
     assert ours['checkpoint'].endswith('iter_2.pth') and ours['iteration'] == 2
     assert len(ours['evaluation']['step_miou']) == 10
     assert 2 <= ours['adaptive_exit']['mean_steps'] <= 10
+    per_position = ours['position_exits']['confidence=0.5']
+    assert 1 <= per_position['mean_steps'] <= 10
+    # Counted as they ran: every position runs step 1, none more than 10.
+    assert (0.999 * ours['macs'][0] <= per_position['mean_macs'] <=
+            1.001 * ours['macs'][-1])
+    assert 'position_exits' not in deeplab or not deeplab['position_exits']
     assert ours['macs'][0] < ours['macs'][2] and deeplab['macs'][0] > 0
     assert set(ours['latency']) == {'1', '3'} and '0' in deeplab['latency']
     table = (tmp_path / 'second' / 'measured_table.md').read_text()
     assert f'| {DEEPLAB} | 2 (log) |' in table
     assert f'| {OURS} | 2 | 3 |' in table and f'| {OURS} | 2 | 1 |' in table
+    assert f'| {OURS} | per position, confidence=0.5 |' in table
     assert (tmp_path / 'second' / 'measured_table.png').stat().st_size > 0

@@ -1,12 +1,12 @@
 """The measured table of several trained models on their config's val split:
 val mIoU and per-class IoU of every model, ours after every step, with
-adaptive exit and with a time budget; parameters, GMACs and latency at one
-input size in the same run; the val mIoU during training. With --train,
-trains every config that has no checkpoint yet (tools/train.py, seeds from
-the configs) first, --train-jobs of them at once (side by side on one
-GPU), each stopped cleanly after --train-timeout seconds if given (the
-preemption hook checkpoints it; the table shows the iterations it reached).
-Writes measured_table.md, .json and .png."""
+adaptive exit, with a time budget and with per-position exit; parameters,
+GMACs and latency at one input size in the same run; the val mIoU during
+training. With --train, trains every config that has no checkpoint yet
+(tools/train.py, seeds from the configs) first, --train-jobs of them at once
+(side by side on one GPU), each stopped cleanly after --train-timeout
+seconds if given (the preemption hook checkpoints it; the table shows the
+iterations it reached). Writes measured_table.md, .json and .png."""
 import argparse
 import json
 import os
@@ -72,6 +72,13 @@ def parse_args() -> argparse.Namespace:
         action=DictAction,
         help='evaluate ours also with model.test_cfg.adaptive_exit=dict(...),'
         ' e.g. min_steps=2 change_fraction=0.005')
+    parser.add_argument(
+        '--position-exit',
+        nargs='+',
+        default=[],
+        metavar='KEY=VALUE',
+        help='evaluate ours also with per-position exit, once per rule, e.g. '
+        'confidence=0.6 confidence=0.7 settle_steps=2')
     parser.add_argument(
         '--time-budget-ms',
         type=float,
@@ -141,7 +148,8 @@ def main() -> None:
             work_dir,
             adaptive_exit=args.adaptive_exit,
             time_budget_ms=args.time_budget_ms,
-            device=args.device)
+            device=args.device,
+            position_exits=args.position_exit)
         rows.append(row)
         models.append(model)
         classes = dataset_classes(cfg)

@@ -1,0 +1,382 @@
+"""What per-position exit costs in wall time, measured in one interleaved
+run on one machine: the head's time per image for the dense T steps and
+for per-position exit with each rule, and the time of one step (gathering
+the running positions' state, the step on them as rows, the exit rule and
+scattering their canvas back) against the fraction of positions still
+running, beside a dense step."""
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import torch
+from mmengine.config import Config
+from mmengine.runner import Runner, load_checkpoint
+from torch import Tensor
+
+from ..models.convlstm_canvas_head import (ConvLSTMCanvasHead, RecurrentState,
+                                           project_rows)
+from ..models.step_policies import PositionExitRule
+from ..utils.complexity import build_segmentor
+from .latency import describe_device, median_latencies
+
+RULE_KEYS = {'confidence': float, 'settle_steps': int, 'min_steps': int}
+DEFAULT_FRACTIONS = (1.0, 0.5, 0.25, 0.1, 0.02)
+DENSE = 'dense'
+
+
+@dataclass
+class HeadRow:
+    """The head's median time per image (seconds) for one way of stepping;
+    ``rule`` is None for the dense run."""
+    rule: Optional[str]
+    seconds: float
+    ratio: float
+    mean_steps: float
+
+
+@dataclass
+class FractionRow:
+    """The median time (seconds per image) of one step on ``positions``
+    rows, about ``fraction`` of the feature positions."""
+    fraction: float
+    positions: int
+    seconds: float
+    ratio: float
+
+
+@dataclass
+class PositionExitReport:
+    """Both tables of :func:`benchmark_position_exit`."""
+    device: str
+    images: int
+    feature_shape: Tuple[int, int]
+    steps: int
+    repeats: int
+    head: List[HeadRow]
+    dense_step: float
+    fractions: List[FractionRow]
+
+    def markdown(self) -> str:
+        """Two Markdown tables: the head per image, one step per
+        running fraction."""
+        height, width = self.feature_shape
+        lines = [
+            f'Head time per image on {self.images} images (features '
+            f'{height}x{width}), max {self.steps} steps, median of '
+            f'{self.repeats} interleaved runs, {self.device}:', '',
+            '| run | mean steps per position | head (ms per image) | '
+            '/ dense |', '| --- | ---: | ---: | ---: |'
+        ]
+        for row in self.head:
+            name = (f'dense T = {self.steps}'
+                    if row.rule is None else f'per position, `{row.rule}`')
+            lines.append(f'| {name} | {row.mean_steps:.2f} | '
+                         f'{row.seconds * 1e3:.1f} | {row.ratio:.3f} |')
+        lines += [
+            '', 'One step against the fraction of positions running '
+            '(gather, row step, exit rule, scatter), per image:', '',
+            '| running fraction | positions | step (ms) | / dense step |',
+            '| ---: | ---: | ---: | ---: |',
+            f'| dense step | {height * width} | '
+            f'{self.dense_step * 1e3:.2f} | 1.000 |'
+        ]
+        for row in self.fractions:
+            lines.append(f'| {row.fraction:g} | {row.positions} | '
+                         f'{row.seconds * 1e3:.2f} | {row.ratio:.3f} |')
+        return '\n'.join(lines) + '\n'
+
+
+def parse_rule(text: str) -> Dict[str, float]:
+    """The keyword arguments of one rule given as ``key=value`` pairs
+    joined by commas, e.g. ``confidence=0.7`` or
+    ``settle_steps=2,min_steps=2``.
+
+    Args:
+        text (str): The rule; keys ``confidence``, ``settle_steps``,
+            ``min_steps``, at least one of the first two.
+
+    Returns:
+        dict: The rule's keys and values.
+    """
+    rule = {}
+    for pair in text.split(','):
+        key, sep, value = pair.partition('=')
+        if not sep or key not in RULE_KEYS:
+            raise ValueError(
+                f'rule {text!r}: {pair!r} is not key=value with a key among '
+                f'{sorted(RULE_KEYS)}')
+        try:
+            rule[key] = RULE_KEYS[key](value)
+        except ValueError:
+            raise ValueError(f'rule {text!r}: {key} must be a '
+                             f'{RULE_KEYS[key].__name__}, got {value!r}')
+    _check_rule(text, rule)
+    return rule
+
+
+def _check_rule(text: str, rule: Dict[str, float]) -> None:
+    if 'confidence' not in rule and 'settle_steps' not in rule:
+        raise ValueError(
+            f'rule {text!r} names neither confidence nor settle_steps')
+    if not 0 < rule.get('confidence', 1) <= 1:
+        raise ValueError(f'rule {text!r}: confidence must be in (0, 1]')
+    if min(rule.get('settle_steps', 1), rule.get('min_steps', 1)) < 1:
+        raise ValueError(
+            f'rule {text!r}: settle_steps and min_steps must be at least 1')
+
+
+def make_rule(rule: Dict[str, float]) -> PositionExitRule:
+    """A fresh :class:`PositionExitRule` of a parsed rule (``min_steps``
+    defaults to 1, as in ``test_cfg.adaptive_exit``)."""
+    return PositionExitRule(
+        int(rule.get('min_steps', 1)), rule.get('settle_steps'),
+        rule.get('confidence'))
+
+
+def check_fractions(fractions: Sequence[float]) -> None:
+    """Raises ``ValueError`` unless every fraction is in (0, 1]."""
+    bad = [fraction for fraction in fractions if not 0 < fraction <= 1]
+    if not fractions or bad:
+        raise ValueError(
+            f'fractions must be in (0, 1] (and at least one), got {bad}')
+
+
+def load_model(cfg: Config, checkpoint: Optional[str],
+               device: str) -> torch.nn.Module:
+    """The config's segmentor in eval mode on ``device`` with the weights
+    of ``checkpoint`` (none loaded when it is None)."""
+    model = build_segmentor(cfg.model, device=device)
+    if checkpoint is not None:
+        load_checkpoint(model, checkpoint, map_location=device)
+    if not isinstance(model.decode_head, ConvLSTMCanvasHead):
+        raise ValueError('model.decode_head must be a ConvLSTMCanvasHead')
+    return model
+
+
+def dataset_images(cfg: Config, num_images: int) -> List[dict]:
+    """The first ``num_images`` batches of one image of the config's test
+    dataloader (its val dataloader when it has none)."""
+    loader_cfg = cfg.get('test_dataloader') or cfg.val_dataloader
+    loader_cfg = dict(
+        loader_cfg, batch_size=1, num_workers=0, persistent_workers=False)
+    batches = []
+    for batch in Runner.build_dataloader(loader_cfg):
+        if len(batches) == num_images:
+            break
+        batches.append(batch)
+    return batches
+
+
+def backbone_features(model: torch.nn.Module,
+                      batches: Sequence[dict]) -> List[Tensor]:
+    """The head's input feature map (1, C, h, w) of every batch, computed
+    once."""
+    features = []
+    with torch.no_grad():
+        for batch in batches:
+            data = model.data_preprocessor(batch, False)
+            features.append(
+                model.decode_head._transform_inputs(
+                    model.extract_feat(data['inputs'])))
+    return features
+
+
+def random_features(model: torch.nn.Module, num_images: int,
+                    shape: Tuple[int, int]) -> List[Tensor]:
+    """The head's input feature maps of ``num_images`` random images of
+    ``shape`` (H, W), seeded."""
+    device = next(model.parameters()).device
+    generator = torch.Generator().manual_seed(0)
+    features = []
+    with torch.no_grad():
+        for _ in range(num_images):
+            image = torch.rand(1, 3, *shape, generator=generator)
+            features.append(
+                model.decode_head._transform_inputs(
+                    model.extract_feat(image.to(device))))
+    return features
+
+
+def mean_position_steps(head: ConvLSTMCanvasHead, features: Sequence[Tensor],
+                        steps: int, rule: Dict[str, float]) -> float:
+    """The mean steps a feature position runs under ``rule``, over all
+    positions of all ``features``."""
+    with torch.no_grad():
+        exit_steps = [
+            head.run_until_positions_settle(feature, steps,
+                                            make_rule(rule))[1].flatten()
+            for feature in features
+        ]
+    return float(torch.cat(exit_steps).float().mean())
+
+
+def head_runs(head: ConvLSTMCanvasHead, features: Sequence[Tensor], steps: int,
+              rules: Dict[str, Dict[str, float]]) -> Dict[str, Callable]:
+    """One run per way of stepping, each over every feature map: the dense
+    ``steps`` steps (key :data:`DENSE`) and per-position exit with each
+    rule (keyed by its text)."""
+
+    def dense() -> None:
+        for feature in features:
+            head.run_steps(feature, steps)
+
+    def per_position(rule: Dict[str, float]) -> Callable[[], None]:
+
+        def run() -> None:
+            for feature in features:
+                head.run_until_positions_settle(feature, steps,
+                                                make_rule(rule))
+
+        return run
+
+    runs = {DENSE: dense}
+    runs.update({text: per_position(rule) for text, rule in rules.items()})
+    return runs
+
+
+def _gather(state: RecurrentState, index: Tensor) -> RecurrentState:
+    return RecurrentState([(h[index], c[index]) for h, c in state.lstm],
+                          state.canvas[index])
+
+
+def _rows_after_one_step(
+    head: ConvLSTMCanvasHead, feature: Tensor
+) -> Tuple[Optional[Tensor], Optional[Tensor], RecurrentState]:
+    """The rows (None with a cached projection), the bottom projection of
+    the rows (None without) and the state of every position after step
+    1."""
+    rows = feature.permute(0, 2, 3, 1).reshape(-1, feature.shape[1])
+    projection = None
+    if head.cache_input_projection:
+        projection, rows = project_rows(head.cells[0], rows), None
+    state = head.row_step(rows, projection, head.initial_state())
+    return rows, projection, state
+
+
+def fraction_step_run(head: ConvLSTMCanvasHead,
+                      features: Sequence[Tensor],
+                      fraction: float,
+                      rule: Dict[str, float],
+                      seed: int = 0) -> Tuple[Callable[[], None], int]:
+    """Step 2 on a random ``fraction`` of every feature map's positions:
+    gather their state, :meth:`ConvLSTMCanvasHead.row_step`, the exit
+    rule, scatter the canvas of those that stop into the final canvas (as
+    :meth:`ConvLSTMCanvasHead.run_until_positions_settle` does).
+
+    Args:
+        head (ConvLSTMCanvasHead): The head.
+        features (Sequence[Tensor]): Feature maps (1, C, h, w).
+        fraction (float): Fraction of the positions running, in (0, 1].
+        rule (dict): The exit rule judged after the step.
+        seed (int): Seed of the choice of positions. Default: 0.
+
+    Returns:
+        tuple: The run (one step per feature map) and the positions
+        running in the first feature map.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    prepared = []
+    with torch.no_grad():
+        for feature in features:
+            rows, projection, state = _rows_after_one_step(head, feature)
+            total = state.canvas.shape[0]
+            count = max(1, round(fraction * total))
+            index = torch.randperm(
+                total, generator=generator)[:count].to(feature.device)
+            prepared.append((rows, projection, state, index,
+                             torch.empty_like(state.canvas)))
+
+    def run() -> None:
+        for rows, projection, state, index, final_canvas in prepared:
+            step_rows = None if rows is None else rows[index]
+            step_projection = (None
+                               if projection is None else projection[index])
+            new = head.row_step(step_rows, step_projection,
+                                _gather(state, index))
+            stops = make_rule(rule)(2, new.canvas)
+            # As the step loop does: the positions that stop leave their
+            # canvas in the final canvas.
+            final_canvas[index[stops]] = new.canvas[stops]
+
+    return run, len(prepared[0][3])
+
+
+def dense_step_run(head: ConvLSTMCanvasHead,
+                   features: Sequence[Tensor]) -> Callable[[], None]:
+    """Step 2 of every feature map, dense (from the state after step
+    1)."""
+    prepared = []
+    with torch.no_grad():
+        for feature in features:
+            projection = head.bottom_projection(feature)
+            state = head.step(feature, projection, head.initial_state())
+            prepared.append((feature, projection, state))
+
+    def run() -> None:
+        for feature, projection, state in prepared:
+            head.step(feature, projection, state)
+
+    return run
+
+
+def benchmark_position_exit(
+        head: ConvLSTMCanvasHead,
+        features: Sequence[Tensor],
+        steps: int,
+        rules: Sequence[str],
+        fractions: Sequence[float] = DEFAULT_FRACTIONS,
+        repeats: int = 3,
+        device: Optional[torch.device] = None) -> PositionExitReport:
+    """The head per image (dense and per-position exit with each rule) and
+    one step per running fraction, timed interleaved in one run.
+
+    Args:
+        head (ConvLSTMCanvasHead): The head, in eval mode.
+        features (Sequence[Tensor]): Its input feature maps (1, C, h, w),
+            one per image.
+        steps (int): The dense run's steps and the per-position maximum.
+        rules (Sequence[str]): Exit rules as :func:`parse_rule` reads them;
+            the first is judged in the step of the running fractions.
+        fractions (Sequence[float]): Fractions of the positions running.
+            Default: 1, 0.5, 0.25, 0.1, 0.02.
+        repeats (int): Timed rounds, whose median is reported. Default: 3.
+        device (torch.device, optional): Where the features are; default
+            that of the first.
+
+    Returns:
+        PositionExitReport: Times in seconds per image, ratios to dense.
+    """
+    parsed = {text: parse_rule(text) for text in rules}
+    if not parsed:
+        raise ValueError('give at least one rule')
+    check_fractions(fractions)
+    device = device or features[0].device
+    runs = head_runs(head, features, steps, parsed)
+    runs['dense step'] = dense_step_run(head, features)
+    positions = {}
+    for fraction in fractions:
+        runs[fraction], positions[fraction] = fraction_step_run(
+            head, features, fraction, next(iter(parsed.values())))
+    seconds = median_latencies(runs, torch.device(device), repeats=repeats)
+    seconds = {name: value / len(features) for name, value in seconds.items()}
+    return _report(head, features, steps, parsed, seconds, positions, device,
+                   repeats)
+
+
+def _report(head: ConvLSTMCanvasHead, features: Sequence[Tensor], steps: int,
+            rules: Dict[str, Dict[str, float]], seconds: Dict,
+            positions: Dict[float, int], device: torch.device,
+            repeats: int) -> PositionExitReport:
+    dense, dense_step = seconds[DENSE], seconds['dense step']
+    head_rows = [HeadRow(None, dense, 1.0, float(steps))] + [
+        HeadRow(text, seconds[text], seconds[text] / dense,
+                mean_position_steps(head, features, steps, rule))
+        for text, rule in rules.items()
+    ]
+    fraction_rows = [
+        FractionRow(fraction, positions[fraction], seconds[fraction],
+                    seconds[fraction] / dense_step) for fraction in positions
+    ]
+    return PositionExitReport(
+        describe_device(torch.device(device)), len(features),
+        tuple(features[0].shape[2:]), steps, repeats, head_rows, dense_step,
+        fraction_rows)
