@@ -7,7 +7,8 @@ from mmengine.logging import print_log
 from mmseg_convlstm.cli import (add_common_args, build_runner,
                                 check_data_roots, init_cpu_distributed,
                                 load_config)
-from mmseg_convlstm.engine.mixed_precision import optim_wrapper_in_precision
+from mmseg_convlstm.engine.mixed_precision import (check_amp_available,
+                                                   optim_wrapper_in_precision)
 
 
 def parse_args() -> argparse.Namespace:
@@ -32,6 +33,8 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    if args.amp:
+        check_amp_available('--amp')
     cfg = load_config(args)
     init_cpu_distributed(cfg)
     check_data_roots(cfg, 'train_dataloader', 'val_dataloader')

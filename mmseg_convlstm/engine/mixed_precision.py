@@ -3,6 +3,8 @@
 import copy
 
 from mmengine.config import ConfigDict
+from mmengine.device import (is_cuda_available, is_mlu_available,
+                             is_musa_available, is_npu_available)
 
 PRECISIONS = ('fp32', 'fp16', 'bf16')
 AMP_DTYPES = dict(fp16='float16', bf16='bfloat16')
@@ -49,3 +51,17 @@ def optim_wrapper_in_precision(optim_wrapper: dict,
             dtype=AMP_DTYPES[precision],
             loss_scale='dynamic')
     return optim_wrapper
+
+
+def check_amp_available(option: str = '--amp') -> None:
+    """Raises a ``RuntimeError`` naming ``option`` when this machine has
+    none of the devices MMEngine's ``AmpOptimWrapper`` trains on (CUDA, NPU,
+    MLU or MUSA): on a CPU-only machine the wrapper would stop with a bare
+    assertion, after the datasets and the model were built."""
+    if not (is_cuda_available() or is_npu_available() or is_mlu_available()
+            or is_musa_available()):
+        raise RuntimeError(
+            f'{option}: mixed-precision training uses MMEngine\'s '
+            'AmpOptimWrapper, which needs a GPU (CUDA, NPU, MLU or MUSA); '
+            f'none is available here: drop {option} to train in fp32 on the '
+            'CPU')

@@ -46,3 +46,18 @@ def test_fp32_drops_the_amp_settings_and_keeps_other_wrappers():
 def test_unknown_precision_is_named():
     with pytest.raises(ValueError, match="unknown precision 'fp8'"):
         optim_wrapper_in_precision(dict(optimizer=SGD), 'fp8')
+
+
+@pytest.mark.parametrize('cuda', [False, True])
+def test_amp_is_refused_only_without_a_device_naming_the_option(
+        monkeypatch, cuda):
+    from mmseg_convlstm.engine import mixed_precision
+    for name in ('is_cuda_available', 'is_npu_available', 'is_mlu_available',
+                 'is_musa_available'):
+        monkeypatch.setattr(mixed_precision, name, lambda: False)
+    monkeypatch.setattr(mixed_precision, 'is_cuda_available', lambda: cuda)
+    if cuda:
+        mixed_precision.check_amp_available('--amp')
+    else:
+        with pytest.raises(RuntimeError, match='^--amp: .* needs a GPU'):
+            mixed_precision.check_amp_available('--amp')

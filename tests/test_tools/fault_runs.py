@@ -98,10 +98,11 @@ def logged_iterations(work_dir: str) -> List[int]:
 
 def kill_when_file_appears(args: Sequence[str],
                            path: str,
-                           timeout: float = 300) -> None:
-    """Runs ``python args`` from the repository and kills it with SIGKILL
-    as soon as ``path`` exists."""
-    process = start_tool(args, os.devnull)
+                           timeout: float = 300,
+                           **env: str) -> None:
+    """Runs ``python args`` from the repository (with ``env`` added to its
+    environment) and kills it with SIGKILL as soon as ``path`` exists."""
+    process = start_tool(args, os.devnull, **env)
     try:
         wait_until(process, lambda: osp.exists(path), f'{path} appeared',
                    timeout)

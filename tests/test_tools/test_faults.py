@@ -16,12 +16,14 @@ import torch
 from mmseg_convlstm.datasets import make_voc_tree
 from mmseg_convlstm.engine import (PREEMPTION_EXIT_CODE,
                                    load_checkpoint_safely)
-from tests.tools_runner import DEMO_CONFIG, run_tool, scalars
+from tests.tools_runner import DEMO_CONFIG, REPO, run_tool, scalars
 from .fault_runs import (kill_when_file_appears, last_run_losses,
                          logged_iterations, start_tool, train_args,
                          tiny_options, wait_until, worker_pid)
+from .iteration_gate import gate_options, reached, release
 
 ITERATIONS, INTERVAL = 6, 2
+SEED = 18  # of the iteration the preemption test signals at
 
 
 class WritesMarker:
@@ -58,10 +60,16 @@ def _assert_same_losses(resumed, uninterrupted):
 
 def test_kill_9_mid_run_then_resume_gives_the_uninterrupted_losses(
         reference, voc_root, tmp_path):
-    work_dir = str(tmp_path)
-    long_run = tiny_options(voc_root, 1000, INTERVAL)
+    work_dir, gate = str(tmp_path), str(tmp_path / 'gate')
+    # Held after iteration INTERVAL, once its checkpoint is saved, and
+    # killed there.
+    long_run = tiny_options(voc_root, 1000, INTERVAL) + gate_options(
+        gate, INTERVAL)
     kill_when_file_appears(
-        train_args(work_dir, long_run), osp.join(work_dir, 'iter_2.pth'))
+        train_args(work_dir, long_run),
+        osp.join(gate, 'reached'),
+        PYTHONPATH=REPO)
+    assert osp.isfile(osp.join(work_dir, f'iter_{INTERVAL}.pth'))
 
     result = run_tool(
         train_args(work_dir, tiny_options(voc_root, ITERATIONS, INTERVAL),
@@ -69,6 +77,7 @@ def test_kill_9_mid_run_then_resume_gives_the_uninterrupted_losses(
 
     start = _resumed_iteration(result.stdout + result.stderr)
     assert start >= INTERVAL
+    assert start == INTERVAL
     resumed = last_run_losses(work_dir)
     assert sorted(resumed) == list(range(start + 1, ITERATIONS + 1))
     _assert_same_losses(resumed, last_run_losses(reference))
@@ -91,19 +100,24 @@ def _weights(path):
 def test_sigterm_at_a_random_iteration_then_resume_gives_the_uninterrupted_run(
         reference, voc_root, tmp_path):
     work_dir, log = str(tmp_path), str(tmp_path / 'preempted.log')
-    # Leaves 3 iterations of slack for the signal to arrive before the end.
-    signalled_after = random.randint(1, ITERATIONS - 4)
+    gate = str(tmp_path / 'gate')
+    signalled_after = random.Random(SEED).randint(1, ITERATIONS - 1)
+    # Training waits after that iteration until the signal was sent.
+    options = tiny_options(voc_root, 1000, 1000) + gate_options(
+        gate, signalled_after)
     process = start_tool(
-        train_args(work_dir, tiny_options(voc_root, 1000, 1000)), log)
-    wait_until(process,
-               lambda: signalled_after in logged_iterations(work_dir),
-               f'iteration {signalled_after} was logged')
+        train_args(work_dir, options), log, PYTHONPATH=REPO)
+    wait_until(process, lambda: reached(gate),
+               f'iteration {signalled_after} was reached')
+    assert signalled_after in logged_iterations(work_dir)
     process.send_signal(signal.SIGTERM)
+    release(gate)
 
     assert process.wait(timeout=300) == PREEMPTION_EXIT_CODE, open(
         log).read()[-3000:]
     stopped = _preempted_checkpoint(work_dir)
     assert signalled_after <= stopped < ITERATIONS, signalled_after
+    assert stopped == signalled_after
     assert f'preempted: the checkpoint of iteration {stopped} is saved' in (
         open(log).read())
 

@@ -11,11 +11,17 @@ import pytest
 from mmseg_convlstm.engine import PREEMPTION_EXIT_CODE
 from tests.tools_runner import REPO
 
-# Exits with the next code of $FAKE_DIR/codes and records its arguments,
-# after $FAKE_SRUN_SECONDS.
+# Records its arguments and exits with the next code of $FAKE_DIR/codes;
+# with $FAKE_SRUN_HOLD set, only once $FAKE_DIR/release exists (at most
+# 60 s), as training runs until it has saved.
 FAKE_SRUN = '''#!/usr/bin/env bash
 echo "$@" >> "$FAKE_DIR/srun.log"
-sleep "${FAKE_SRUN_SECONDS:-0}"
+if [ -n "${FAKE_SRUN_HOLD:-}" ]; then
+    for _ in $(seq 6000); do
+        [ -e "$FAKE_DIR/release" ] && break
+        sleep 0.01
+    done
+fi
 code=$(head -n 1 "$FAKE_DIR/codes")
 sed -i 1d "$FAKE_DIR/codes"
 exit "$code"
@@ -27,8 +33,9 @@ exit "${FAKE_SCONTROL_STATUS:-0}"
 
 
 def start_script(tmp_path, srun_codes, **env):
-    """Starts tools/slurm_train.sh with the stand-ins on PATH; srun exits
-    with ``srun_codes``, one per call."""
+    """Starts tools/slurm_train.sh with the stand-ins on PATH, its output
+    going to ``tmp_path/script.log``; srun exits with ``srun_codes``, one
+    per call."""
     for name, text in (('srun', FAKE_SRUN), ('scontrol', FAKE_SCONTROL)):
         (tmp_path / name).write_text(text)
         (tmp_path / name).chmod(0o755)
@@ -44,12 +51,13 @@ def start_script(tmp_path, srun_codes, **env):
         'bash', 'tools/slurm_train.sh', 'gpu', 'job',
         'configs/convlstm_voc.py', '--work-dir', 'work'
     ]
-    return subprocess.Popen(
-        command,
-        cwd=REPO,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
+    with open(tmp_path / 'script.log', 'w') as log:
+        return subprocess.Popen(
+            command,
+            cwd=REPO,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT)
 
 
 def calls(tmp_path, name):
@@ -99,11 +107,17 @@ def test_the_script_outlives_the_signal_until_training_has_saved(tmp_path):
     script = start_script(
         tmp_path, [PREEMPTION_EXIT_CODE],
         SLURM_JOB_ID='1234',
-        FAKE_SRUN_SECONDS='2')
+        FAKE_SRUN_HOLD='1')
     deadline = time.monotonic() + 30
     while not calls(tmp_path, 'srun'):
         assert time.monotonic() < deadline, 'srun did not start'
         time.sleep(0.05)
-    script.send_signal(signal.SIGTERM)  # as SLURM signals the batch shell
+    # srun is held until released: the signal reaches the script while
+    # training runs, as SLURM signals the batch shell.
+    script.send_signal(signal.SIGTERM)
+    (tmp_path / 'release').touch()
     assert script.wait(timeout=60) == 0
     assert calls(tmp_path, 'scontrol') == ['requeue 1234']
+    assert len(calls(tmp_path, 'srun')) == 1
+    assert ('slurm_train.sh: signal received, waiting for the checkpoint'
+            in (tmp_path / 'script.log').read_text())
