@@ -32,6 +32,7 @@ from ..evaluation.deterministic_iou_metric import count_areas
 from ..utils.complexity import (RecurrentSegmentorAtSteps, count_macs,
                                 count_params, random_image, recurrent_macs)
 from .latency import describe_device, median_latencies
+from .position_exit_benchmark import parse_rule
 
 matplotlib.use('Agg')
 
@@ -375,23 +376,11 @@ def evaluate_row(name: str,
 
 
 def position_exit_config(rule: str) -> dict:
-    """``test_cfg.adaptive_exit`` of per-position exit with one rule
-    ``'KEY=VALUE'`` (``confidence=0.7``, ``settle_steps=2``, ...).
-
-    Raises:
-        ValueError: For a rule not of that form.
-    """
-    key, separator, value = rule.partition('=')
-    if not separator or not key or not value:
-        raise ValueError(f'a per-position exit rule is KEY=VALUE of '
-                         f'model.test_cfg.adaptive_exit (e.g. '
-                         f'confidence=0.7), got {rule!r}')
-    number = float(value)
-    return {
-        'per_position': True,
-        key: int(number) if number.is_integer() and '.' not in value
-        else number
-    }
+    """``test_cfg.adaptive_exit`` of per-position exit with one rule such as
+    ``'confidence=0.7'`` or ``'settle_steps=2,min_steps=2'`` (see
+    :func:`~.position_exit_benchmark.parse_rule`, which names a bad rule in
+    its ValueError)."""
+    return dict(per_position=True, **parse_rule(rule))
 
 
 def reference_row(rows: Sequence[ModelRow],

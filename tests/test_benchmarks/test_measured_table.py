@@ -112,8 +112,10 @@ def test_a_position_exit_rule_becomes_its_adaptive_exit_config():
         per_position=True, confidence=0.7)
     assert position_exit_config('settle_steps=2') == dict(
         per_position=True, settle_steps=2)
-    for bad in ('confidence', '=0.7', 'confidence='):
-        with pytest.raises(ValueError, match='KEY=VALUE'):
+    assert position_exit_config('settle_steps=2,min_steps=3') == dict(
+        per_position=True, settle_steps=2, min_steps=3)
+    for bad in ('confidence', '=0.7', 'confidence=', 'min_steps=2'):
+        with pytest.raises(ValueError, match=f'rule {bad!r}'):
             position_exit_config(bad)
 
 
