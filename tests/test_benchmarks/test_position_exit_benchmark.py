@@ -8,23 +8,15 @@ from mmseg_convlstm.benchmarks.position_exit_benchmark import (
     benchmark_position_exit, check_fractions, fraction_step_run, make_rule,
     parse_rule)
 from mmseg_convlstm.models import ConvLSTMCanvasHead
+from tests.tiny_head import tiny_head
 
 NUM_CLASSES = 5
 STEPS = 4
 
 
 def make_head(cache_input_projection: bool = True) -> ConvLSTMCanvasHead:
-    torch.manual_seed(3)
-    head = ConvLSTMCanvasHead(
-        in_channels=8,
-        in_index=0,
-        hidden_channels=(16, 12, NUM_CLASSES),
-        num_classes=NUM_CLASSES,
-        num_steps=STEPS,
-        cache_input_projection=cache_input_projection)
-    head.init_weights()
-    head.eval()
-    return head
+    return tiny_head(
+        NUM_CLASSES, STEPS, cache_input_projection=cache_input_projection)
 
 
 def make_features():

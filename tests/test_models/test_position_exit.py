@@ -14,6 +14,7 @@ from mmseg_convlstm.models.step_policies import (FixedSteps, ImageExit,
                                                  build_step_policy)
 from mmseg_convlstm.utils.complexity import (input_projection_cache,
                                              position_macs, recurrent_macs)
+from tests.tiny_head import tiny_head
 
 NUM_CLASSES = 5
 MAX_STEPS = 6
@@ -21,18 +22,11 @@ MAX_STEPS = 6
 
 def make_head(cache_input_projection: bool = True,
               kernel_size: int = 1) -> ConvLSTMCanvasHead:
-    torch.manual_seed(3)
-    head = ConvLSTMCanvasHead(
-        in_channels=8,
-        in_index=0,
-        hidden_channels=(16, 12, NUM_CLASSES),
+    return tiny_head(
+        NUM_CLASSES,
+        MAX_STEPS,
         kernel_size=kernel_size,
-        num_classes=NUM_CLASSES,
-        num_steps=MAX_STEPS,
         cache_input_projection=cache_input_projection)
-    head.init_weights()
-    head.eval()
-    return head
 
 
 def images_of_different_difficulty() -> torch.Tensor:
