@@ -14,6 +14,7 @@ from torch import Tensor
 
 from ..models.convlstm_canvas_head import (ConvLSTMCanvasHead, RecurrentState,
                                            project_rows)
+from ..models.recurrent_encoder_decoder import RecurrentEncoderDecoder
 from ..models.step_policies import PositionExitRule
 from ..utils.complexity import build_segmentor
 from .latency import describe_device, median_latencies
@@ -147,8 +148,11 @@ def load_model(cfg: Config, checkpoint: Optional[str],
     model = build_segmentor(cfg.model, device=device)
     if checkpoint is not None:
         load_checkpoint(model, checkpoint, map_location=device)
-    if not isinstance(model.decode_head, ConvLSTMCanvasHead):
-        raise ValueError('model.decode_head must be a ConvLSTMCanvasHead')
+    if not (isinstance(model, RecurrentEncoderDecoder)
+            and isinstance(model.decode_head, ConvLSTMCanvasHead)):
+        raise ValueError('the benchmark needs model.type='
+                         "'RecurrentEncoderDecoder' with model.decode_head a "
+                         'ConvLSTMCanvasHead')
     return model
 
 
@@ -174,9 +178,7 @@ def backbone_features(model: torch.nn.Module,
     with torch.no_grad():
         for batch in batches:
             data = model.data_preprocessor(batch, False)
-            features.append(
-                model.decode_head._transform_inputs(
-                    model.extract_feat(data['inputs'])))
+            features.append(model.head_features(data['inputs']))
     return features
 
 
@@ -190,9 +192,7 @@ def random_features(model: torch.nn.Module, num_images: int,
     with torch.no_grad():
         for _ in range(num_images):
             image = torch.rand(1, 3, *shape, generator=generator)
-            features.append(
-                model.decode_head._transform_inputs(
-                    model.extract_feat(image.to(device))))
+            features.append(model.head_features(image.to(device)))
     return features
 
 

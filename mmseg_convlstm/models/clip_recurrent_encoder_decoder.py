@@ -102,16 +102,13 @@ class ClipRecurrentEncoderDecoder(RecurrentEncoderDecoder):
         frames = inputs.transpose(0, 1).flatten(0, 1)
         if (self.clip_train_cfg['context_backbone_grad']
                 or len(frames) == num_clips):
-            features = self._features(frames)
+            features = self.head_features(frames)
         else:
             with torch.no_grad():
-                context = self._features(frames[:-num_clips])
-            last = self._features(frames[-num_clips:])
+                context = self.head_features(frames[:-num_clips])
+            last = self.head_features(frames[-num_clips:])
             features = torch.cat([context, last])
         return list(features.split(num_clips))
-
-    def _features(self, frames: Tensor) -> Tensor:
-        return self.decode_head._transform_inputs(self.extract_feat(frames))
 
     def _frame_canvases(self, features: List[Tensor]) -> List[Tensor]:
         """The canvas after the last step of every frame, the state carried

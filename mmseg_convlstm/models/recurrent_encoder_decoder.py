@@ -186,6 +186,11 @@ class RecurrentEncoderDecoder(EncoderDecoder):
             self._warm_input_keys.add(input_key(inputs))
             next(self.iter_canvases(inputs, None))
 
+    def head_features(self, inputs: Tensor) -> Tensor:
+        """The feature map (N, C, h, w) the recurrent head reads, of
+        preprocessed ``inputs`` (N, 3, H, W)."""
+        return self.decode_head._transform_inputs(self.extract_feat(inputs))
+
     def iter_canvases(self, inputs: Tensor,
                       graph_steps: Optional[CUDAGraphSteps]
                       ) -> Iterator[Tensor]:
@@ -193,8 +198,7 @@ class RecurrentEncoderDecoder(EncoderDecoder):
         endlessly, replayed from ``graph_steps`` or, when None, eagerly."""
         if graph_steps is not None:
             return graph_steps.iter_canvases(inputs)
-        return self.decode_head.iter_canvases(
-            self.decode_head._transform_inputs(self.extract_feat(inputs)))
+        return self.decode_head.iter_canvases(self.head_features(inputs))
 
     def _graph_steps(self, inputs: Tensor,
                      policy: StepPolicy) -> Optional[CUDAGraphSteps]:
