@@ -8,21 +8,13 @@ from mmseg.registry import METRICS
 from mmseg_convlstm.evaluation import AdaptiveExitIoUMetric
 from mmseg_convlstm.models import ConvLSTMCanvasHead
 from tests.conftest import CONFIGS
+from tests.tiny_head import tiny_head
 
 NUM_CLASSES = 5
 
 
 def make_head(seed: int = 0) -> ConvLSTMCanvasHead:
-    torch.manual_seed(seed)
-    head = ConvLSTMCanvasHead(
-        in_channels=8,
-        in_index=0,
-        hidden_channels=(16, 12, NUM_CLASSES),
-        num_classes=NUM_CLASSES,
-        num_steps=6)
-    head.init_weights()
-    head.eval()
-    return head
+    return tiny_head(NUM_CLASSES, 6, seed=seed)
 
 
 def settled_head() -> ConvLSTMCanvasHead:

@@ -12,17 +12,6 @@ from tests.tools_runner import DEMO_CONFIG, run_tool, scalars, voc_overrides
 CITYSCAPES_CONFIG = 'configs/convlstm_cityscapes.py'
 
 
-@pytest.fixture(scope='module')
-def trained_voc(tmp_path_factory, voc_root):
-    """A work dir where tools/train.py ran 2 iterations of the demo model."""
-    work_dir = str(tmp_path_factory.mktemp('train_voc'))
-    run_tool([
-        'tools/train.py', DEMO_CONFIG, '--work-dir', work_dir,
-        '--cfg-options', *voc_overrides(voc_root, 2)
-    ])
-    return work_dir
-
-
 def test_train_writes_a_checkpoint_and_logs_every_step_loss(trained_voc):
     assert osp.isfile(osp.join(trained_voc, 'iter_2.pth'))
     train_records = [r for r in scalars(trained_voc) if 'loss' in r]

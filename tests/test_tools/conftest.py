@@ -1,0 +1,16 @@
+"""Fixtures shared by the tool tests."""
+import pytest
+
+from tests.tools_runner import DEMO_CONFIG, run_tool, voc_overrides
+
+
+@pytest.fixture(scope='session')
+def trained_voc(tmp_path_factory, voc_root):
+    """A work dir where tools/train.py ran 2 iterations of the demo model
+    (read only: tests that train on write to their own dirs)."""
+    work_dir = str(tmp_path_factory.mktemp('train_voc'))
+    run_tool([
+        'tools/train.py', DEMO_CONFIG, '--work-dir', work_dir,
+        '--cfg-options', *voc_overrides(voc_root, 2)
+    ])
+    return work_dir
