@@ -1,10 +1,13 @@
 """Evaluate a checkpoint on video clips with the recurrent state carried
 across frames: mIoU of the annotated frames for a grid of (context frames K,
-steps per frame, backbone interval N) against the still-image baseline,
-with GMACs per frame. Writes video_results.{md,json,png} to the work dir."""
+steps per frame, backbone interval N) and per-position steps, against the
+still-image baseline, with GMACs per frame. Writes
+video_results.{md,json,png} to the work dir."""
 import argparse
 
 from mmseg_convlstm.benchmarks.video_benchmark import (VIDEO_DATALOADER_KEY,
+                                                       VIDEO_RULE_KEYS,
+                                                       parse_video_rule,
                                                        run_video_benchmark)
 from mmseg_convlstm.benchmarks.video_report import (markdown_table,
                                                     write_video_report)
@@ -38,6 +41,15 @@ def parse_args() -> argparse.Namespace:
         help='the video grid runs the backbone on every N-th frame for each '
         'N (video_cfg.backbone_interval); GMACs per frame count 1/N of it')
     parser.add_argument(
+        '--position-exit',
+        nargs='+',
+        default=[],
+        metavar='RULE',
+        help='per-position rules (video_cfg.position_exit) to stream with '
+        'each K, as key=value pairs joined by commas, keys among '
+        f"{', '.join(VIDEO_RULE_KEYS)}; e.g. skip_change=0.2 or "
+        'skip_change=0.1,max_steps=2,confidence=0.8')
+    parser.add_argument(
         '--static-steps',
         type=int,
         help='the static baseline is read after 1..N steps (default: the '
@@ -48,11 +60,14 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    for rule in args.position_exit:
+        parse_video_rule(rule)
     cfg = load_config(args)
     check_data_roots(cfg, VIDEO_DATALOADER_KEY)
     rows = run_video_benchmark(cfg, args.checkpoint, args.context_frames,
                                args.steps_per_frame, args.static_steps,
-                               args.device, args.backbone_intervals)
+                               args.device, args.backbone_intervals,
+                               args.position_exit)
     paths = write_video_report(
         rows, cfg.work_dir,
         dict(config=args.config, checkpoint=args.checkpoint))

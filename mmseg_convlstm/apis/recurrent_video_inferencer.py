@@ -13,6 +13,7 @@ from mmseg.models import BaseSegmentor
 from mmseg.structures import SegDataSample
 from ..models.carried_state import decay_canvas
 from ..models.convlstm_canvas_head import RecurrentState
+from ..models.step_policies import VIDEO_EXIT_KEY, VideoPositionExit
 from ..models.time_budget import (TimeBudget, check_time_budget,
                                   device_time_ms, take_steps)
 
@@ -22,7 +23,8 @@ DEFAULT_VIDEO_CFG = dict(
     steps_per_frame=1,
     canvas_decay=1.0,
     scene_cut_threshold=None,
-    backbone_interval=1)
+    backbone_interval=1,
+    position_exit=None)
 
 
 class VideoFramePrediction(NamedTuple):
@@ -63,6 +65,17 @@ class RecurrentVideoInferencer:
       their recurrent steps on the last computed features, so they cost only
       the steps. Scene cuts are detected on the frames that run the
       backbone. Default: 1 (every frame).
+    - ``position_exit`` (dict, optional): Per-position steps (see
+      :class:`~mmseg_convlstm.models.step_policies.VideoPositionExit`): a
+      feature position whose features barely changed since its last step
+      (``skip_change``) or whose carried label is confident
+      (``skip_confidence``; with both, both must hold) keeps its state and
+      skips the frame; the others run until their label settles
+      (``settle_steps``) or is confident (``confidence``), at least
+      ``min_steps`` (default 1) and at most ``max_steps`` steps (default
+      ``steps_per_frame``); :attr:`exit_steps` says how many each ran. The
+      cells must be 1x1. None runs ``steps_per_frame`` steps at every
+      position. Default: None.
 
     Frames go through the config's ``test_pipeline`` (without
     ``LoadAnnotations``) and the model's data preprocessor, as in
@@ -103,11 +116,14 @@ class RecurrentVideoInferencer:
         self.time_budget_ms = None if time_budget_ms is None else \
             check_time_budget(time_budget_ms, 'time_budget_ms')
         self.steps_used = 0  # recurrent steps run on the last frame
+        # With position_exit, the steps of every position on the last frame.
+        self.exit_steps: Optional[Tensor] = None
         options = self._options(model.cfg, video_cfg)
         self.steps_per_frame = options['steps_per_frame']
         self.canvas_decay = options['canvas_decay']
         self.scene_cut_threshold = options['scene_cut_threshold']
         self.backbone_interval = options['backbone_interval']
+        self.position_exit = self._position_exit(options)
         self.pipeline = self._frame_pipeline(model.cfg)
         self.reset()
 
@@ -135,6 +151,23 @@ class RecurrentVideoInferencer:
                              f"{options['canvas_decay']}")
         return options
 
+    def _position_exit(self, options: dict) -> Optional[VideoPositionExit]:
+        exit_cfg = options['position_exit']
+        if exit_cfg is None:
+            return None
+        if self.time_budget_ms is not None:
+            raise ValueError(
+                f'{VIDEO_EXIT_KEY} and time_budget_ms both choose the steps '
+                'of a frame: set only one of them')
+        try:
+            return VideoPositionExit(
+                **{
+                    'max_steps': options['steps_per_frame'],
+                    **exit_cfg
+                })
+        except TypeError as error:
+            raise ValueError(f'{VIDEO_EXIT_KEY}: {error}') from error
+
     @staticmethod
     def _frame_pipeline(cfg: Config) -> Compose:
         if 'test_pipeline' not in cfg:
@@ -158,6 +191,8 @@ class RecurrentVideoInferencer:
         """
         self.state: Optional[RecurrentState] = None
         self._previous_features: Optional[Tensor] = None
+        # With position_exit, every position's features at its last step.
+        self._reference_features: Optional[Tensor] = None
         self._previous_input_shape: Optional[torch.Size] = None
         self._frame_index = 0
         self._backbone_phase = backbone_phase
@@ -252,12 +287,27 @@ class RecurrentVideoInferencer:
         return self._steps(features, budget), state_reset
 
     def _steps(self, features: Tensor, budget: Optional[TimeBudget]) -> Tensor:
-        states, self.steps_used = take_steps(
-            self.head.iter_steps(features, self._carried_state()),
-            self.steps_per_frame, budget)
-        self.state = states[-1]
+        if self.position_exit is None:
+            states, self.steps_used = take_steps(
+                self.head.iter_steps(features, self._carried_state()),
+                self.steps_per_frame, budget)
+            self.state = states[-1]
+        else:
+            self._position_steps(features)
         self._frame_index += 1
         return self.state.canvas
+
+    def _position_steps(self, features: Tensor) -> None:
+        state = self._carried_state()
+        if state is not None:
+            state = self.head.dense_state(features, state)
+        self.state, self.exit_steps = self.position_exit.run(
+            self.head, features, state, self._reference_features)
+        self.steps_used = int(self.exit_steps.max())
+        ran = (self.exit_steps > 0).unsqueeze(1)
+        self._reference_features = (
+            features if self._reference_features is None else torch.where(
+                ran, features, self._reference_features))
 
     def _is_scene_cut(self, features: Tensor) -> bool:
         if (self.scene_cut_threshold is None

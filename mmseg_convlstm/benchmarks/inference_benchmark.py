@@ -271,7 +271,8 @@ def _latency_runs(model: torch.nn.Module,
             runs[('ours', num_steps, cached,
                   False)] = _steps_run(model, num_steps, cached, image)
     if graphed:
-        graph_steps = CUDAGraphSteps(model)
+        # Captured at the first (untimed, warm-up) use of the image.
+        graph_steps = CUDAGraphSteps(model, capture_after=1)
         for num_steps in steps:
             runs[('ours', num_steps, True,
                   True)] = _graphed_steps_run(graph_steps, num_steps, image)

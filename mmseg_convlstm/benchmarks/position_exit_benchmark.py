@@ -98,19 +98,27 @@ def parse_rule(text: str) -> Dict[str, float]:
     Returns:
         dict: The rule's keys and values.
     """
+    rule = parse_key_values(text, RULE_KEYS)
+    _check_rule(text, rule)
+    return rule
+
+
+def parse_key_values(text: str, types: Dict[str, type]) -> Dict[str, float]:
+    """``key=value`` pairs joined by commas, each key among ``types`` and
+    its value converted by its type; a ValueError names ``text`` and the
+    bad pair."""
     rule = {}
     for pair in text.split(','):
         key, sep, value = pair.partition('=')
-        if not sep or key not in RULE_KEYS:
+        if not sep or key not in types:
             raise ValueError(
                 f'rule {text!r}: {pair!r} is not key=value with a key among '
-                f'{sorted(RULE_KEYS)}')
+                f'{sorted(types)}')
         try:
-            rule[key] = RULE_KEYS[key](value)
+            rule[key] = types[key](value)
         except ValueError:
-            raise ValueError(f'rule {text!r}: {key} must be a '
-                             f'{RULE_KEYS[key].__name__}, got {value!r}')
-    _check_rule(text, rule)
+            raise ValueError(f'rule {text!r}: {key} must be of type '
+                             f'{types[key].__name__}, got {value!r}')
     return rule
 
 

@@ -1,8 +1,9 @@
 """mIoU on the annotated frames of video clips when the recurrent state is
 carried across frames, for a grid of (context frames K, steps per frame),
-against the still-image baseline, with the MACs per frame of each."""
+with per-position steps, against the still-image baseline, with the MACs
+per frame of each."""
 import copy
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -19,27 +20,74 @@ from mmseg.structures import SegDataSample
 from ..evaluation.deterministic_iou_metric import count_areas
 from ..models.convlstm_canvas_head import ConvLSTMCanvasHead
 from ..apis.recurrent_video_inferencer import RecurrentVideoInferencer
+from ..models.step_policies import VideoPositionExit
+from ..utils.complexity import position_macs
 from ..utils.video_macs import (average_frame_macs, feature_macs,
                                 recurrent_step_macs)
+from .position_exit_benchmark import parse_key_values
 
 VIDEO_DATALOADER_KEY = 'video_test_dataloader'
-Setting = Tuple[str, int, int, int]
-"""(mode, context frames K, steps per frame, backbone interval N). Mode
-'video' streams the annotated frame and the K frames before it, carrying the
-state, with the backbone on every N-th frame; 'static' is a cold start on
-the annotated frame alone (K = 0, N = 1)."""
+VIDEO_RULE_KEYS = dict(
+    skip_change=float,
+    skip_confidence=float,
+    max_steps=int,
+    min_steps=int,
+    settle_steps=int,
+    confidence=float)
+
+
+class Setting(NamedTuple):
+    """One way of predicting the annotated frame of a clip.
+
+    Mode 'video' streams the annotated frame and the K frames before it,
+    carrying the state, ``steps_per_frame`` steps at every position, with
+    the backbone on every N-th frame; 'position' streams them with
+    per-position steps (``video_cfg.position_exit`` of the rule
+    ``position_exit``, at most ``steps_per_frame`` steps); 'static' is a
+    cold start on the annotated frame alone (K = 0, N = 1).
+    """
+    mode: str
+    context_frames: int
+    steps_per_frame: int
+    backbone_interval: int = 1
+    position_exit: Optional[str] = None
+
+
+def parse_video_rule(text: str) -> dict:
+    """``video_cfg.position_exit`` of a rule given as ``key=value`` pairs
+    joined by commas, e.g. ``skip_change=0.2`` or
+    ``skip_change=0.2,max_steps=2,confidence=0.8`` (keys: those of
+    :class:`VideoPositionExit`); a bad rule raises a ValueError naming it."""
+    rule = parse_key_values(text, VIDEO_RULE_KEYS)
+    try:
+        VideoPositionExit(**rule)
+    except ValueError as error:
+        raise ValueError(f'rule {text!r}: {error}') from error
+    return rule
 
 
 def video_settings(context_frames: Sequence[int],
                    steps_per_frame: Sequence[int],
                    static_steps: int,
-                   backbone_intervals: Sequence[int] = (1, )) -> List[Setting]:
-    """The static baseline after 1..``static_steps`` steps, then the video
-    grid of ``context_frames`` x ``steps_per_frame`` x
-    ``backbone_intervals``."""
-    static = [('static', 0, steps, 1) for steps in range(1, static_steps + 1)]
-    return static + [('video', k, s, n) for k in context_frames
-                     for s in steps_per_frame for n in backbone_intervals]
+                   backbone_intervals: Sequence[int] = (1, ),
+                   position_exits: Sequence[str] = ()) -> List[Setting]:
+    """The static baseline after 1..``static_steps`` steps, the video grid
+    of ``context_frames`` x ``steps_per_frame`` x ``backbone_intervals``,
+    then each of ``context_frames`` with each per-position rule of
+    ``position_exits`` (see :func:`parse_video_rule`)."""
+    static = [
+        Setting('static', 0, steps) for steps in range(1, static_steps + 1)
+    ]
+    video = [
+        Setting('video', k, s, n) for k in context_frames
+        for s in steps_per_frame for n in backbone_intervals
+    ]
+    position = [
+        Setting('position', k,
+                parse_video_rule(rule).get('max_steps', 1), 1, rule)
+        for k in context_frames for rule in position_exits
+    ]
+    return static + video + position
 
 
 @torch.no_grad()
@@ -56,44 +104,65 @@ def evaluate_video_settings(model: BaseSegmentor, dataloader: DataLoader,
     With a backbone interval N > 1, the annotated frame of a video setting
     is evaluated once for every number p < N of frames since the last
     backbone run (p <= K), so that the mIoU is that of a frame anywhere in
-    the video.
+    the video. A per-position setting also counts the head's MACs on the
+    annotated frame as its positions ran (see
+    :meth:`~mmseg_convlstm.utils.complexity.PositionMACs.head`).
 
     Returns:
         list[dict]: One row per setting: ``mode``, ``context_frames``,
-        ``steps_per_frame``, ``backbone_interval``, ``total_steps`` (steps
-        behind the annotated frame's canvas), ``mIoU``, ``mAcc``, ``aAcc``
-        (percent) and
-        ``input_shape`` (H, W of the network input).
+        ``steps_per_frame``, ``backbone_interval``, ``position_exit``,
+        ``total_steps`` (steps behind the annotated frame's canvas; None
+        for per-position rows), ``mIoU``, ``mAcc``, ``aAcc`` (percent),
+        ``input_shape`` (H, W of the network input), and for per-position
+        rows ``mean_position_steps`` and ``head_macs`` (their means over
+        the annotated frames).
     """
     _check_context_frames(dataloader.dataset, settings)
     inferencer = RecurrentVideoInferencer(model)
-    streams = {(steps, interval): RecurrentVideoInferencer(
-        model, steps_per_frame=steps, backbone_interval=interval)
-               for mode, _, steps, interval in settings if mode == 'video'}
+    streams = _streams(model, settings)
     num_classes = len(dataloader.dataset.metainfo['classes'])
     areas: Dict[Setting, list] = {setting: [] for setting in settings}
+    costs: Dict[Setting, list] = {setting: [] for setting in settings}
     input_shape = None
     progress = ProgressBar(len(dataloader.dataset))
     for batch in dataloader:
         for clip, data_sample in zip(batch['inputs'], batch['data_samples']):
             inputs = _preprocess_clip(model, clip, data_sample)
             input_shape = tuple(inputs.shape[-2:])
-            canvases = _annotated_frame_canvases(
+            predictions = _annotated_frame_predictions(
                 inferencer.head, streams, inferencer.extract_features(inputs),
                 settings)
-            for setting, setting_canvases in canvases.items():
-                for canvas in setting_canvases:
+            for setting, setting_predictions in predictions.items():
+                for canvas, cost in setting_predictions:
                     labels = inferencer.labels(canvas, data_sample)
                     areas[setting].append(
                         count_areas(
                             labels, data_sample.gt_sem_seg.data[0].to(labels),
                             num_classes, dataloader.dataset.ignore_index))
+                    costs[setting].append(cost)
             progress.update()
-    return [_row(setting, areas[setting], input_shape) for setting in settings]
+    return [
+        _row(setting, areas[setting], costs[setting], input_shape)
+        for setting in settings
+    ]
+
+
+def _streams(model: BaseSegmentor, settings: Sequence[Setting]
+             ) -> Dict[Setting, RecurrentVideoInferencer]:
+    """An inferencer for every video and per-position setting."""
+    return {
+        setting: RecurrentVideoInferencer(
+            model,
+            steps_per_frame=setting.steps_per_frame,
+            backbone_interval=setting.backbone_interval,
+            position_exit=(None if setting.position_exit is None else
+                           parse_video_rule(setting.position_exit)))
+        for setting in settings if setting.mode != 'static'
+    }
 
 
 def _check_context_frames(dataset, settings: Sequence[Setting]) -> None:
-    needed = max(k for _, k, _, _ in settings)
+    needed = max(setting.context_frames for setting in settings)
     available = getattr(dataset, 'context_frames', 0)
     if available < needed:
         raise ValueError(
@@ -111,60 +180,76 @@ def _preprocess_clip(model: BaseSegmentor, clip: Tensor,
     return data['inputs']
 
 
-def _annotated_frame_canvases(
+Prediction = Tuple[Tensor, Optional[Tuple[int, float]]]
+"""The canvas of the annotated frame and, for a per-position setting, the
+head's MACs on it and its mean steps per position."""
+
+
+def _annotated_frame_predictions(
         head: ConvLSTMCanvasHead,
-        streams: Dict[Tuple[int, int], RecurrentVideoInferencer],
-        features: Tensor,
-        settings: Sequence[Setting]) -> Dict[Setting, List[Tensor]]:
-    """The canvases of the annotated frame (the last of ``features``) in
+        streams: Dict[Setting, RecurrentVideoInferencer], features: Tensor,
+        settings: Sequence[Setting]) -> Dict[Setting, List[Prediction]]:
+    """The predictions of the annotated frame (the last of ``features``) in
     every setting: one per backbone phase (see
     :func:`evaluate_video_settings`)."""
-    static_steps = max((s for mode, _, s, _ in settings if mode == 'static'),
+    static_steps = max((setting.steps_per_frame
+                        for setting in settings if setting.mode == 'static'),
                        default=0)
     static_canvases = (
         head.run_steps(features[-1:], static_steps)[0] if static_steps else [])
-    canvases = {}
-    for mode, context_frames, steps, interval in settings:
-        if mode == 'static':
-            canvases[(mode, context_frames, steps, interval)] = [
-                static_canvases[steps - 1]
+    predictions = {}
+    for setting in settings:
+        if setting.mode == 'static':
+            predictions[setting] = [
+                (static_canvases[setting.steps_per_frame - 1], None)
             ]
             continue
-        clip = features[len(features) - context_frames - 1:]
-        canvases[(mode, context_frames, steps, interval)] = [
-            _stream(streams[(steps, interval)], clip,
-                    (context_frames - since_backbone) % interval)
-            for since_backbone in range(min(interval, context_frames + 1))
+        clip = features[len(features) - setting.context_frames - 1:]
+        interval = setting.backbone_interval
+        predictions[setting] = [
+            _stream(streams[setting], clip,
+                    (setting.context_frames - since_backbone) % interval)
+            for since_backbone in range(
+                min(interval, setting.context_frames + 1))
         ]
-    return canvases
+    return predictions
 
 
 def _stream(inferencer: RecurrentVideoInferencer, features: Tensor,
-            backbone_phase: int) -> Tensor:
-    """The canvas after streaming the frames' features from a reset; the
-    frames on which the inferencer's backbone does not run reuse the last
-    features."""
+            backbone_phase: int) -> Prediction:
+    """The prediction after streaming the frames' features from a reset;
+    the frames on which the inferencer's backbone does not run reuse the
+    last features."""
     inferencer.reset(backbone_phase)
     for frame_features in features.split(1):
-        canvas, _ = inferencer.advance(
+        canvas, state_reset = inferencer.advance(
             frame_features if inferencer.needs_backbone() else None)
-    return canvas
+    if inferencer.position_exit is None:
+        return canvas, None
+    exit_steps = inferencer.exit_steps
+    head_macs = position_macs(inferencer.head).head(
+        exit_steps, carried_state=not state_reset)
+    return canvas, (head_macs, float(exit_steps.float().mean()))
 
 
-def _row(setting: Setting, areas: list, input_shape: Tuple[int, int]) -> dict:
-    mode, context_frames, steps, interval = setting
+def _row(setting: Setting, areas: list, costs: list,
+         input_shape: Tuple[int, int]) -> dict:
     totals = [sum(area) for area in zip(*areas)]
     metrics = IoUMetric.total_area_to_metrics(*totals, ['mIoU'])
-    return dict(
-        mode=mode,
-        context_frames=context_frames,
-        steps_per_frame=steps,
-        backbone_interval=interval,
-        total_steps=(context_frames + 1) * steps,
+    row = dict(
+        setting._asdict(),
+        total_steps=(None if setting.mode == 'position' else
+                     (setting.context_frames + 1) * setting.steps_per_frame),
         mIoU=_percent(metrics['IoU']),
         mAcc=_percent(metrics['Acc']),
         aAcc=_percent(metrics['aAcc']),
         input_shape=list(input_shape))
+    if setting.mode == 'position':
+        head_macs, position_steps = zip(*costs)
+        row.update(
+            head_macs=float(np.mean(head_macs)),
+            mean_position_steps=round(float(np.mean(position_steps)), 3))
+    return row
 
 
 def _percent(values) -> float:
@@ -172,18 +257,21 @@ def _percent(values) -> float:
 
 
 def add_frame_macs(model: BaseSegmentor, rows: List[dict]) -> None:
-    """Adds ``gmacs_per_frame`` to every row: the backbone (divided by the
-    row's ``backbone_interval``: its average over a video) plus the
-    recurrent steps of one frame, from the carried state for video rows and
-    from zeros for static rows (multiply-accumulates, see
-    :mod:`.video_macs`)."""
+    """Adds ``head_gmacs_per_frame`` and ``gmacs_per_frame`` to every row:
+    the recurrent steps of one frame, from the carried state for video rows
+    and from zeros for static rows (multiply-accumulates, see
+    :mod:`.video_macs`; per-position rows: their counted ``head_macs``),
+    plus the backbone (divided by the row's ``backbone_interval``: its
+    average over a video)."""
     backbone, features = feature_macs(model, tuple(rows[0]['input_shape']))
     for row in rows:
-        steps = recurrent_step_macs(
-            model.decode_head,
-            features,
-            row['steps_per_frame'],
-            carried_state=row['mode'] == 'video')
+        steps = row['head_macs'] if row['mode'] == 'position' else \
+            recurrent_step_macs(
+                model.decode_head,
+                features,
+                row['steps_per_frame'],
+                carried_state=row['mode'] == 'video')
+        row['head_gmacs_per_frame'] = round(steps / 1e9, 4)
         row['gmacs_per_frame'] = round(
             average_frame_macs(backbone, steps, row['backbone_interval']) /
             1e9, 4)
@@ -199,14 +287,9 @@ def frame_macs_rows(model: BaseSegmentor,
     ``backbone_intervals``, on inputs of ``input_shape``; no data needed
     (see :func:`add_frame_macs`)."""
     rows = [
-        dict(
-            mode=mode,
-            context_frames=context_frames,
-            steps_per_frame=steps,
-            backbone_interval=interval,
-            input_shape=list(input_shape))
-        for mode, context_frames, steps, interval in video_settings(
-            [1], steps_per_frame, static_steps, backbone_intervals)
+        dict(setting._asdict(), input_shape=list(input_shape))
+        for setting in video_settings([1], steps_per_frame, static_steps,
+                                      backbone_intervals)
     ]
     add_frame_macs(model, rows)
     return rows
@@ -218,8 +301,8 @@ def run_video_benchmark(cfg: Config,
                         steps_per_frame: Sequence[int],
                         static_steps: Optional[int] = None,
                         device: str = 'cpu',
-                        backbone_intervals: Sequence[int] = (1, )
-                        ) -> List[dict]:
+                        backbone_intervals: Sequence[int] = (1, ),
+                        position_exits: Sequence[str] = ()) -> List[dict]:
     """Evaluates a checkpoint on the clips of the config's
     ``video_test_dataloader`` in every setting (see :func:`video_settings`)
     and counts the MACs per frame of each.
@@ -236,10 +319,13 @@ def run_video_benchmark(cfg: Config,
         device (str): Device to run on. Default: 'cpu'.
         backbone_intervals (Sequence[int]): Backbone intervals N of the
             video grid (``video_cfg.backbone_interval``). Default: (1, ).
+        position_exits (Sequence[str]): Per-position rules to stream with
+            each of ``context_frames`` (see :func:`parse_video_rule`).
+            Default: none.
 
     Returns:
         list[dict]: The rows of :func:`evaluate_video_settings` with
-        ``gmacs_per_frame``.
+        ``head_gmacs_per_frame`` and ``gmacs_per_frame``.
     """
     if VIDEO_DATALOADER_KEY not in cfg:
         raise KeyError(f'the config has no {VIDEO_DATALOADER_KEY} (a '
@@ -251,6 +337,6 @@ def run_video_benchmark(cfg: Config,
     rows = evaluate_video_settings(
         model, Runner.build_dataloader(loader_cfg),
         video_settings(context_frames, steps_per_frame, static_steps,
-                       backbone_intervals))
+                       backbone_intervals, position_exits))
     add_frame_macs(model, rows)
     return rows

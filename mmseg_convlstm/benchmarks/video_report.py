@@ -3,7 +3,7 @@
 import json
 import os
 import os.path as osp
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import matplotlib
 
@@ -15,16 +15,27 @@ MACS_NOTE = ('GMACs per frame: multiply-accumulates of the backbone and the '
              'FlopAnalyzer (which calls them "flops"); element-wise '
              'operations are not counted. Video rows step from the state the '
              'previous frame left, static rows from zeros. With the backbone '
-             'on every N-th frame, its MACs count 1/N per frame.')
+             'on every N-th frame, its MACs count 1/N per frame. Per-position '
+             'rows count the head as it ran on the annotated frame: the '
+             'bottom projection and the steps of the positions that stepped; '
+             'their steps per frame are the mean over positions.')
 COLUMNS = ('setting', 'context frames K', 'steps per frame',
            'backbone every N frames', 'steps behind the prediction',
-           'GMACs per frame', 'mIoU', 'mAcc', 'aAcc')
+           'head GMACs per frame', 'GMACs per frame', 'mIoU', 'mAcc', 'aAcc')
 
 
 def setting_name(row: dict) -> str:
     """How the tables name a row's mode."""
+    if row['mode'] == 'position':
+        return f"per position ({row['position_exit']})"
     return ('static (cold start)'
             if row['mode'] == 'static' else 'video (carried state)')
+
+
+def _steps_per_frame(row: dict) -> str:
+    if row['mode'] == 'position':
+        return f"{row['mean_position_steps']:.3f}"
+    return str(row['steps_per_frame'])
 
 
 def markdown_table(rows: List[dict]) -> str:
@@ -35,8 +46,9 @@ def markdown_table(rows: List[dict]) -> str:
     ]
     for row in rows:
         cells = (setting_name(row), row['context_frames'],
-                 row['steps_per_frame'], row['backbone_interval'],
-                 row['total_steps'],
+                 _steps_per_frame(row), row['backbone_interval'],
+                 '' if row['total_steps'] is None else row['total_steps'],
+                 f"{row['head_gmacs_per_frame']:.3f}",
                  f"{row['gmacs_per_frame']:.3f}", f"{row['mIoU']:.2f}",
                  f"{row['mAcc']:.2f}", f"{row['aAcc']:.2f}")
         lines.append('| ' + ' | '.join(map(str, cells)) + ' |')
@@ -50,7 +62,7 @@ def macs_table(rows: List[dict]) -> str:
         'GMACs per frame |', '| --- | --- | --- | --- |'
     ]
     for row in rows:
-        lines.append(f"| {setting_name(row)} | {row['steps_per_frame']} | "
+        lines.append(f'| {setting_name(row)} | {_steps_per_frame(row)} | '
                      f"{row['backbone_interval']} | "
                      f"{row['gmacs_per_frame']:.2f} |")
     return '\n'.join(lines) + '\n'
@@ -58,8 +70,10 @@ def macs_table(rows: List[dict]) -> str:
 
 def plot_video_results(rows: List[dict], path: str) -> None:
     """mIoU against GMACs per frame: the static baseline as a curve over its
-    steps, each video setting as a labelled point."""
-    figure, axes = plt.subplots(figsize=(6.4, 4.2))
+    steps, each dense video setting as a point labelled (K, s, N), each
+    per-position setting as a numbered triangle that the legend, beside
+    the axes, names."""
+    figure, axes = plt.subplots(figsize=(9.6, 4.6))
     static = [row for row in rows if row['mode'] == 'static']
     if static:
         axes.plot([row['gmacs_per_frame'] for row in static],
@@ -67,25 +81,40 @@ def plot_video_results(rows: List[dict], path: str) -> None:
                   'o-',
                   color='black',
                   label='static, cold start (1..T steps)')
+    per_position = [row for row in rows if row['mode'] == 'position']
     for row in (row for row in rows if row['mode'] == 'video'):
-        axes.scatter(row['gmacs_per_frame'], row['mIoU'], zorder=3)
-        axes.annotate(
-            f"K={row['context_frames']}, s={row['steps_per_frame']}, "
-            f"N={row['backbone_interval']}",
-            (row['gmacs_per_frame'], row['mIoU']),
-            textcoords='offset points',
-            xytext=(4, 4),
-            fontsize=8)
+        _labelled_point(
+            axes, row, f"K={row['context_frames']}, s={row['steps_per_frame']}"
+            f", N={row['backbone_interval']}", 'o')
+    for number, row in enumerate(per_position, 1):
+        _labelled_point(
+            axes, row, f'P{number}', '^',
+            f"P{number}: K={row['context_frames']}, {row['position_exit']}")
     axes.set_xlabel('GMACs per frame')
     axes.set_ylabel('mIoU of the annotated frames (%)')
-    axes.set_title('Carried state (K context frames, s steps per frame, '
-                   'backbone every N frames)',
-                   fontsize=9)
+    axes.set_title(
+        'Carried state: K context frames, s steps per frame, backbone every '
+        'N frames;\ntriangles: per-position steps', fontsize=9)
+    axes.margins(x=0.1)
     axes.grid(alpha=0.3)
-    axes.legend(loc='lower right', fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
+    axes.legend(loc='upper left', bbox_to_anchor=(1.02, 1), fontsize=7)
+    figure.savefig(path, dpi=120, bbox_inches='tight')
     plt.close(figure)
+
+
+def _labelled_point(axes, row: dict, text: str, marker: str,
+                    legend: Optional[str] = None) -> None:
+    axes.scatter(
+        row['gmacs_per_frame'],
+        row['mIoU'],
+        marker=marker,
+        zorder=3,
+        label=legend)
+    axes.annotate(
+        text, (row['gmacs_per_frame'], row['mIoU']),
+        textcoords='offset points',
+        xytext=(4, 4),
+        fontsize=7)
 
 
 def write_video_report(rows: List[dict], work_dir: str,

@@ -2,6 +2,8 @@ from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .atomic_local_backend import AtomicLocalBackend, write_atomically
 from .class_count_check_hook import ClassCountCheckHook
 from .crop_size_check_hook import CropSizeCheckHook
+from .deterministic_check import (check_deterministic_training,
+                                  interpolated_losses)
 from .guarded_runner import (GuardedRunner, checkpoint_candidates,
                              newest_loadable_checkpoint)
 from .launch_check import check_launch
@@ -27,5 +29,6 @@ __all__ = [
     'UnsafeCheckpointError', 'load_checkpoint_safely',
     'register_safe_local_loader', 'restore_history_buffers', 'to_plain_data',
     'StepGridHook', 'PREEMPTION_EXIT_CODE', 'PreemptionHook',
-    'check_launch', 'shield_workers'
+    'check_launch', 'shield_workers', 'check_deterministic_training',
+    'interpolated_losses'
 ]

@@ -4,6 +4,7 @@ import os.path as osp
 import re
 from typing import Dict, List, Optional, Union
 
+import torch
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
@@ -12,6 +13,7 @@ from torch.utils.data import DataLoader
 
 from ..datasets.dataset_check import (check_dataset_configs,
                                       check_dataset_files)
+from .deterministic_check import check_deterministic_training
 from .launch_check import check_launch
 from .preemption_hook import shield_workers
 from .safe_checkpoint import (UnreadableCheckpointError, UnsafeCheckpointError,
@@ -113,13 +115,20 @@ class GuardedRunner(Runner):
       process group starts (:func:`check_launch`).
     - ``randomness.deterministic=True`` also sets ``CUBLAS_WORKSPACE_CONFIG``
       (unless set), which deterministic matrix products on CUDA need, before
-      the model is built.
+      the model is built; and :meth:`train` refuses to train on CUDA with a
+      loss that cannot run deterministically there, naming the keys
+      (:func:`check_deterministic_training`), before the first iteration.
 
     Select it with ``runner_type = 'GuardedRunner'`` in a config.
     """
 
     def train(self) -> nn.Module:
-        """Trains as ``Runner`` does, then stops the dataloader workers."""
+        """Refuses deterministic CUDA training with a loss that cannot run
+        deterministically (:func:`check_deterministic_training`), then
+        trains as ``Runner`` does, then stops the dataloader workers."""
+        check_deterministic_training(
+            self.model, self.training_device(),
+            self._randomness_cfg.get('deterministic', False))
         try:
             return super().train()
         finally:
@@ -139,6 +148,10 @@ class GuardedRunner(Runner):
             return super().test()
         finally:
             self.stop_dataloader_workers()
+
+    def training_device(self) -> torch.device:
+        """The device of the model's parameters, where it trains."""
+        return next(self.model.parameters()).device
 
     def stop_dataloader_workers(self) -> None:
         """Shuts down the worker processes of the loops' dataloaders.

@@ -24,6 +24,20 @@ class RecurrentState(NamedTuple):
     lstm: List[Optional[LSTMState]]
     canvas: Optional[Tensor]
 
+    def tensors(self) -> List[Tensor]:
+        """The tensors of a state whose tensors are all given: every cell's
+        ``h`` and ``c``, bottom to top, then the canvas."""
+        return [tensor for cell in self.lstm for tensor in cell] + [
+            self.canvas
+        ]
+
+    @classmethod
+    def from_tensors(cls, tensors: Sequence[Tensor]) -> 'RecurrentState':
+        """The state of :meth:`tensors`."""
+        cells = tensors[:-1]
+        return cls([(cells[index], cells[index + 1])
+                    for index in range(0, len(cells), 2)], tensors[-1])
+
 
 StepFunction = Callable[[Tensor, Optional[Tensor], RecurrentState],
                         RecurrentState]
@@ -323,15 +337,9 @@ class ConvLSTMCanvasHead(BaseDecodeHead):
     def run_until_positions_settle(self, features: Tensor, max_steps: int,
                                    exit_rule: ExitRule
                                    ) -> Tuple[Tensor, Tensor]:
-        """Steps every feature position until ``exit_rule`` stops it
-        (per-position adaptive exit), all of them at ``max_steps``.
-
-        The cells are 1x1 convolutions, so a position's recurrence never
-        reads another's. The running positions of the whole batch are rows
-        of a matrix; each step runs the cells on them as matrix products
-        (:func:`row_step`), and the positions that stop leave the matrix, so
-        later steps cost only the positions still running. A stopped
-        position keeps its canvas: that of a dense run after its exit step.
+        """Steps every feature position from zeros until ``exit_rule``
+        stops it (per-position adaptive exit), all of them at ``max_steps``
+        (see :meth:`advance_positions`).
 
         Args:
             features (Tensor): Backbone features (N, C, h, w).
@@ -344,41 +352,74 @@ class ConvLSTMCanvasHead(BaseDecodeHead):
             stopped (N, num_classes, h, w) and the steps it ran (N, h, w),
             int64.
         """
+        state, exit_steps = self.advance_positions(features, max_steps,
+                                                   exit_rule)
+        return state.canvas.contiguous(), exit_steps
+
+    def advance_positions(self,
+                          features: Tensor,
+                          max_steps: int,
+                          exit_rule: ExitRule,
+                          state: Optional[RecurrentState] = None,
+                          runs: Optional[Tensor] = None
+                          ) -> Tuple[RecurrentState, Tensor]:
+        """Steps the feature positions where ``runs`` is True from
+        ``state`` until ``exit_rule`` stops each, all of them at
+        ``max_steps``; the other positions keep their state.
+
+        The cells are 1x1 convolutions, so a position's recurrence never
+        reads another's. The running positions of the whole batch are rows
+        of a matrix; each step runs the cells on them as matrix products
+        (:meth:`row_step`), and the positions that stop leave the matrix, so
+        later steps cost only the positions still running. A stopped
+        position keeps its state: that of a dense run after its exit step.
+
+        Args:
+            features (Tensor): Backbone features (N, C, h, w).
+            max_steps (int): Steps after which every position stops.
+            exit_rule (ExitRule): Which running positions stop after each
+                step; it is called once per step.
+            state (RecurrentState, optional): Where to start, every tensor
+                given (as a video frame leaves it); None for zeros.
+            runs (Tensor, optional): (N, h, w) bool, the positions that
+                step; None for all. Needs ``state``.
+
+        Returns:
+            tuple[RecurrentState, Tensor]: The state of every position when
+            it stopped (tensors (N, channels, h, w)) and the steps it ran
+            (N, h, w), int64: 0 where it did not run.
+        """
         self._check_positions_independent()
-        num_images, channels, height, width = features.shape
-        rows = features.permute(0, 2, 3, 1).reshape(-1, channels)
-        final_canvas = rows.new_empty(
-            rows.shape[0], self.out_channels, dtype=state_dtype(features))
-        exit_steps = torch.full((rows.shape[0], ),
-                                max_steps,
-                                dtype=torch.long,
-                                device=features.device)
-        running = torch.arange(rows.shape[0], device=features.device)
+        rows = _to_rows(features)
+        final = _RowState(self, features, state)
+        running = final.running_positions(runs)
+        exit_steps = torch.zeros(
+            rows.shape[0], dtype=torch.long, device=features.device)
+        if runs is not None:
+            rows = rows[running]
         bottom_projection = None
         if self.cache_input_projection:
             bottom_projection = project_rows(self.cells[0], rows)
             rows = None
-        state = self.initial_state()
+        row_state = final.select(running)
         for step in range(1, max_steps + 1):
-            state = self.row_step(rows, bottom_projection, state)
-            if step == max_steps:
-                final_canvas[running] = state.canvas
+            if len(running) == 0:
                 break
-            stops = exit_rule(step, state.canvas)
+            row_state = self.row_step(rows, bottom_projection, row_state)
+            stops = (torch.ones_like(running, dtype=torch.bool)
+                     if step == max_steps else exit_rule(
+                         step, row_state.canvas))
             if not stops.any():
                 continue
-            final_canvas[running[stops]] = state.canvas[stops]
+            final.write(running[stops], _select_images(row_state, stops))
             exit_steps[running[stops]] = step
             keep = ~stops
-            if not keep.any():
-                break
             running, rows, bottom_projection = (
                 running[keep], _select_rows(rows, keep),
                 _select_rows(bottom_projection, keep))
-            state = _select_images(state, keep)
-        return (final_canvas.view(num_images, height, width,
-                                  -1).permute(0, 3, 1, 2).contiguous(),
-                exit_steps.view(num_images, height, width))
+            row_state = _select_images(row_state, keep)
+        return final.dense(), exit_steps.view(features.shape[0],
+                                              *features.shape[2:])
 
     def row_step(self, rows: Optional[Tensor],
                  bottom_projection: Optional[Tensor],
@@ -565,3 +606,76 @@ def _select_images(state: RecurrentState, keep: Tensor) -> RecurrentState:
         for cell_state in state.lstm
     ]
     return RecurrentState(lstm, state.canvas[keep])
+
+
+def _to_rows(tensor: Tensor) -> Tensor:
+    """A copy of a map (N, C, h, w) as rows (N x h x w, C), position by
+    position."""
+    rows = tensor.new_empty(tensor.shape[0], *tensor.shape[2:],
+                            tensor.shape[1])
+    rows.copy_(tensor.permute(0, 2, 3, 1))
+    return rows.view(-1, tensor.shape[1])
+
+
+class _RowState:
+    """The state of every feature position of a batch as rows, into which
+    :meth:`ConvLSTMCanvasHead.advance_positions` writes each position's
+    state when it stops.
+
+    Args:
+        head (ConvLSTMCanvasHead): The head.
+        features (Tensor): Its features (N, C, h, w).
+        state (RecurrentState, optional): The state to start from, every
+            tensor given; None for zeros (every position must then run).
+    """
+
+    def __init__(self, head: ConvLSTMCanvasHead, features: Tensor,
+                 state: Optional[RecurrentState]) -> None:
+        self.shape = (features.shape[0], *features.shape[2:])
+        self.num_cells = len(head.cells)
+        self.started = state is not None
+        if self.started:
+            self.tensors = [_to_rows(tensor) for tensor in state.tensors()]
+            return
+        num_positions = features.shape[0] * features.shape[2:].numel()
+        channels = [
+            cell.hidden_channels for cell in head.cells
+            for _ in ('h', 'c')
+        ] + [head.out_channels]
+        self.tensors = [
+            features.new_empty(
+                num_positions, size, dtype=state_dtype(features))
+            for size in channels
+        ]
+
+    def running_positions(self, runs: Optional[Tensor]) -> Tensor:
+        """The row indices of the positions that step."""
+        if runs is None:
+            return torch.arange(
+                self.tensors[0].shape[0], device=self.tensors[0].device)
+        if not self.started:
+            raise ValueError('only some positions can step from a state that '
+                             'every position has, not from zeros (None)')
+        if tuple(runs.shape) != self.shape:
+            raise ValueError(f'runs must be {self.shape} (one flag per '
+                             f'feature position), got {tuple(runs.shape)}')
+        return runs.flatten().nonzero().squeeze(1)
+
+    def select(self, running: Tensor) -> RecurrentState:
+        """The state of the rows ``running`` to step from."""
+        if not self.started:
+            return RecurrentState([None] * self.num_cells, None)
+        return RecurrentState.from_tensors(
+            [tensor[running] for tensor in self.tensors])
+
+    def write(self, positions: Tensor, state: RecurrentState) -> None:
+        """Keeps ``state`` (rows) as the state of the rows ``positions``."""
+        for tensor, rows in zip(self.tensors, state.tensors()):
+            tensor[positions] = rows
+
+    def dense(self) -> RecurrentState:
+        """Every position's state as maps (N, channels, h, w)."""
+        return RecurrentState.from_tensors([
+            tensor.view(*self.shape, -1).permute(0, 3, 1, 2)
+            for tensor in self.tensors
+        ])

@@ -1,6 +1,5 @@
 import logging
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import (Callable, ContextManager, Dict, Hashable, Iterator, List,
                     Optional, Set, Tuple, TypeVar)
@@ -10,6 +9,7 @@ from mmengine.logging import print_log
 from torch import Tensor
 
 from mmseg.models import BaseSegmentor
+from .captured_shapes import FrequentShapes, ShapeRun
 from .convlstm_canvas_head import RecurrentState
 
 Result = TypeVar('Result')
@@ -135,9 +135,13 @@ class CUDAGraphSteps:
     the recurrent state) and one recurrent step
     (:meth:`ConvLSTMCanvasHead.dense_step`, which updates the state tensors
     in place). Because the state starts as zero tensors instead of None,
-    every step is the same graph, so T steps replay it T times. The graphs of
-    the ``max_shapes`` shapes used most recently are kept; a new shape is
-    captured, evicting the least recently used one.
+    every step is the same graph, so T steps replay it T times. Which keys
+    are captured is :class:`~.captured_shapes.FrequentShapes`': a key is
+    captured at its ``capture_after``-th use, and the graphs of the
+    ``max_shapes`` most used keys are kept (a key evicts the least used
+    captured one only when used more often). Until captured, a key runs
+    eagerly, paying no capture: inputs of varying sizes (VOC at each
+    image's own size) capture their frequent sizes only.
 
     Warm-up and capture run on the inputs' device (current for the capture,
     with a side stream of that device) and under the caller's autocast
@@ -159,6 +163,8 @@ class CUDAGraphSteps:
         max_shapes (int): Input shapes whose graphs are kept. Default: 4.
         warmup (int): Eager runs before a capture, as CUDA graph capture
             needs (lazy initialisation, cuDNN algorithm choice). Default: 3.
+        capture_after (int): Uses of a shape before it is captured; 1
+            captures it at its first use. Default: 2.
     """
 
     backend = CUDAGraphBackend()
@@ -167,17 +173,13 @@ class CUDAGraphSteps:
     def __init__(self,
                  segmentor: BaseSegmentor,
                  max_shapes: int = 4,
-                 warmup: int = 3) -> None:
-        if max_shapes < 1:
-            raise ValueError(
-                'model.test_cfg.cuda_graph_max_shapes must be at least 1, '
-                f'got {max_shapes}')
+                 warmup: int = 3,
+                 capture_after: int = 2) -> None:
+        self.shapes = FrequentShapes(max_shapes, capture_after)
         self.segmentor = segmentor
         self.head = segmentor.decode_head
-        self.max_shapes = max_shapes
         self.warmup = warmup
-        self._captured: 'OrderedDict[Hashable, _CapturedSteps]' = \
-            OrderedDict()
+        self._captured: Dict[Hashable, _CapturedSteps] = {}
         self._failed: Set[Hashable] = set()
         self._streams: Dict[torch.device, 'torch.cuda.Stream'] = {}
         self._lock = threading.Lock()
@@ -186,23 +188,30 @@ class CUDAGraphSteps:
     def captured_keys(self) -> List[Hashable]:
         """The :func:`input_key` of the captured inputs, least recently used
         first."""
-        return list(self._captured)
+        return self.shapes.kept
 
-    def prepare(self, inputs: Tensor) -> None:
-        """Captures the graphs for ``inputs`` unless they are captured (or
-        failed) already, so that a timed run does not pay for it.
+    def prepare(self, inputs: Tensor) -> bool:
+        """Captures the graphs for ``inputs`` if their next use (the next
+        :meth:`iter_canvases`) is to capture them, so that a timed run does
+        not pay for it.
 
         Args:
             inputs (Tensor): A batch (N, 3, H, W).
+
+        Returns:
+            bool: Whether the next use replays graphs (False: it runs
+            eagerly).
         """
         with self._lock:
-            self._get(inputs)
+            uses = self.shapes.uses[input_key(inputs)] + 1
+            return self._get(inputs, uses) is not None
 
     def iter_canvases(self, inputs: Tensor) -> Iterator[Tensor]:
-        """Replays the prologue on ``inputs`` now (capturing first for a
-        new key), and returns the canvas after each recurrent step,
-        endlessly: each step graph replays when the next canvas is asked
-        for. Where the capture failed, the steps run eagerly.
+        """Counts a use of ``inputs``' key, replays the prologue on
+        ``inputs`` now (capturing first when this use is to capture), and
+        returns the canvas after each recurrent step, endlessly: each step
+        graph replays when the next canvas is asked for. Where the key is
+        not captured (yet), or its capture failed, the steps run eagerly.
 
         Args:
             inputs (Tensor): A batch (N, 3, H, W).
@@ -212,7 +221,8 @@ class CUDAGraphSteps:
             copy, since the graph overwrites its own.
         """
         with self._lock:
-            captured = self._get(inputs)
+            captured = self._get(inputs,
+                                 self.shapes.use(input_key(inputs)))
             if captured is None:
                 return self.head.iter_canvases(self._features(inputs))
             canvases = _ReplayedCanvases(self, captured)
@@ -222,19 +232,20 @@ class CUDAGraphSteps:
                 captured.prologue.replay()
         return canvases
 
-    def _get(self, inputs: Tensor) -> Optional[_CapturedSteps]:
+    def _get(self, inputs: Tensor, uses: int) -> Optional[_CapturedSteps]:
+        """The graphs of ``inputs``' key after ``uses`` uses, captured now
+        if :attr:`shapes` says so; None to run eagerly."""
         key = input_key(inputs)
-        if key in self._failed:
-            return None
-        if key in self._captured:
-            self._captured.move_to_end(key)
+        run = self.shapes.run(key, uses)
+        if run is ShapeRun.REPLAY:
             return self._captured[key]
+        if run is ShapeRun.EAGER or key in self._failed:
+            return None
         captured = self._capture_or_log(inputs)
         if captured is None:
             self._failed.add(key)
             return None
-        if len(self._captured) == self.max_shapes:
-            self._captured.popitem(last=False)
+        self._captured.pop(self.shapes.keep(key), None)
         self._captured[key] = captured
         return captured
 
@@ -270,7 +281,7 @@ class CUDAGraphSteps:
         static_inputs = inputs.clone()
         features = self._features(static_inputs)
         state = self.head.dense_state(features)
-        tensors = _state_tensors(state)
+        tensors = state.tensors()
 
         def prologue() -> tuple:
             features = self._features(static_inputs)
@@ -280,7 +291,7 @@ class CUDAGraphSteps:
 
         def step(features: Tensor, projection: Optional[Tensor]) -> None:
             new_state = self.head.dense_step(features, projection, state)
-            for tensor, new in zip(tensors, _state_tensors(new_state)):
+            for tensor, new in zip(tensors, new_state.tensors()):
                 tensor.copy_(new)
 
         self.backend.warm_up(lambda: step(*prologue()), self.warmup, stream)
@@ -332,7 +343,3 @@ class _ReplayedCanvases(Iterator[Tensor]):
             with self.graph_steps.backend.device(captured.inputs.device):
                 captured.step.replay()
                 return captured.state.canvas.clone()
-
-
-def _state_tensors(state: RecurrentState) -> List[Tensor]:
-    return [tensor for cell in state.lstm for tensor in cell] + [state.canvas]

@@ -54,20 +54,26 @@ class RecurrentEncoderDecoder(EncoderDecoder):
     (upsampling the canvas to the image, the labels, the data samples).
     Nor does it count what the first input of each shape (see
     :func:`~.cuda_graph_steps.input_key`) costs once: before the clock
-    starts, such an input is run untimed, capturing its CUDA graphs or
-    running one eager backbone pass and step (cuDNN's choice of algorithms,
-    lazy initialisation). Every data sample's metainfo ``num_steps_used``
-    says how many ran; the labels are those of a run of that many steps. It
-    needs ``mode='whole'`` and cannot be combined with ``adaptive_exit``.
+    starts, such an input is run untimed, capturing its CUDA graphs (at the
+    use that captures them) or running one eager backbone pass and step
+    (cuDNN's choice of algorithms, lazy initialisation). Every data
+    sample's metainfo ``num_steps_used`` says how many ran; the labels are
+    those of a run of that many steps. It needs ``mode='whole'`` and cannot
+    be combined with ``adaptive_exit``.
 
     With ``test_cfg.cuda_graph=True`` on a CUDA device the backbone and one
     recurrent step are replayed from CUDA graphs (see
-    :class:`CUDAGraphSteps`; ``test_cfg.cuda_graph_max_shapes``, default 4,
-    input shapes are kept captured). Elsewhere, and with adaptive exit,
-    whose batch shrinks as images stop, it logs once that it runs eagerly;
-    the results are the same. The captured graphs are dropped when the
-    model is moved or cast (``.to()``, ``.half()``: ``_apply``) and by
-    :meth:`train` (so also when training resumes after a validation).
+    :class:`CUDAGraphSteps`). An input shape is captured at its
+    ``test_cfg.cuda_graph_capture_after``-th use (default 2; until then it
+    runs eagerly, with no capture cost), and the
+    ``test_cfg.cuda_graph_max_shapes`` (default 4) most used shapes are
+    kept captured, so that a stream of varying sizes captures its frequent
+    sizes only (see :class:`~.captured_shapes.FrequentShapes`). Elsewhere,
+    and with adaptive exit, whose batch shrinks as images stop, it logs
+    once that it runs eagerly; the results are the same. The captured
+    graphs are dropped when the model is moved or cast (``.to()``,
+    ``.half()``: ``_apply``) and by :meth:`train` (so also when training
+    resumes after a validation).
 
     Args:
         **kwargs: Arguments of :class:`EncoderDecoder`.
@@ -179,10 +185,11 @@ class RecurrentEncoderDecoder(EncoderDecoder):
                         graph_steps: Optional[CUDAGraphSteps]) -> None:
         """Runs what the first input of a shape costs once, so that a
         budget's clock started next does not count it: the capture of its
-        graphs, or one eager backbone pass and step."""
-        if graph_steps is not None:
-            graph_steps.prepare(inputs)
-        elif input_key(inputs) not in self._warm_input_keys:
+        graphs when this use captures them, or else (eager run) one eager
+        backbone pass and step."""
+        if graph_steps is not None and graph_steps.prepare(inputs):
+            return
+        if input_key(inputs) not in self._warm_input_keys:
             self._warm_input_keys.add(input_key(inputs))
             next(self.iter_canvases(inputs, None))
 
@@ -221,7 +228,10 @@ class RecurrentEncoderDecoder(EncoderDecoder):
             return None
         if self._cuda_graph_steps is None:
             self._cuda_graph_steps = CUDAGraphSteps(
-                self, self.test_cfg.get('cuda_graph_max_shapes', 4))
+                self,
+                max_shapes=self.test_cfg.get('cuda_graph_max_shapes', 4),
+                capture_after=self.test_cfg.get('cuda_graph_capture_after',
+                                                2))
         return self._cuda_graph_steps
 
     def _log_eager_once(self, message: str) -> None:

@@ -59,13 +59,13 @@ def loss_modules(head: nn.Module) -> List[nn.Module]:
 
 
 def step_loss_fallback(head: nn.Module) -> Optional[str]:
-    """Why ``head`` computes its step losses with ``loss_by_feat``, or None
-    when :func:`fast_step_losses` applies."""
+    """Why ``head`` computes its step losses with ``loss_by_feat``, naming
+    the config key, or None when :func:`fast_step_losses` applies."""
     if not head.step_loss_fast_path:
-        return 'decode_head.step_loss_fast_path is False'
+        return 'model.decode_head.step_loss_fast_path is False'
     if head.sampler is not None:
-        return ('a pixel sampler (decode_head.sampler) weighs the pixels of '
-                'each step from that step\'s logits')
+        return ('a pixel sampler (model.decode_head.sampler) weighs the '
+                'pixels of each step from that step\'s logits')
     return None
 
 

@@ -9,10 +9,13 @@ in one place (:func:`build_step_policy`).
 - :class:`PositionExit`: ``test_cfg.adaptive_exit=dict(per_position=True,
   ...)``, each feature position stops once its label settles or is
   confident.
+- :class:`VideoPositionExit`: ``video_cfg.position_exit`` of
+  :class:`~mmseg_convlstm.apis.RecurrentVideoInferencer`, per-position steps
+  of a video frame from the carried state.
 """
 from dataclasses import dataclass, field
 from numbers import Real
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmengine.structures import PixelData
@@ -20,6 +23,7 @@ from torch import Tensor
 
 from mmseg.utils import ConfigType
 from ..utils.complexity import position_macs
+from .convlstm_canvas_head import RecurrentState
 from .time_budget import (TimeBudget, check_num_steps, check_time_budget,
                           take_steps)
 
@@ -227,32 +231,32 @@ class PositionExit(StepPolicy):
                  min_steps: int = 1,
                  settle_steps: Optional[int] = None,
                  confidence: Optional[float] = None) -> None:
-        self._check(max_steps, min_steps, settle_steps, confidence)
+        self.check(max_steps, min_steps, settle_steps, confidence)
+        if settle_steps is None and confidence is None:
+            raise ValueError(
+                f'{EXIT_KEY} with per_position=True needs settle_steps, '
+                'confidence or both: when does a position stop?')
         self.max_steps = max_steps
         self.min_steps = min_steps
         self.settle_steps = settle_steps
         self.confidence = confidence
 
     @staticmethod
-    def _check(max_steps: int, min_steps: int, settle_steps: Optional[int],
-               confidence: Optional[float]) -> None:
-        check_num_steps(max_steps, f'{EXIT_KEY}.max_steps')
-        check_num_steps(min_steps, f'{EXIT_KEY}.min_steps')
+    def check(max_steps: int,
+              min_steps: int,
+              settle_steps: Optional[int],
+              confidence: Optional[float],
+              key: str = EXIT_KEY) -> None:
+        """Raises ``ValueError`` naming ``key`` unless the settings of a
+        per-position exit hold."""
+        check_num_steps(max_steps, f'{key}.max_steps')
+        check_num_steps(min_steps, f'{key}.min_steps')
         if min_steps > max_steps:
-            raise ValueError(
-                f'{EXIT_KEY}.min_steps ({min_steps}) must not exceed '
-                f'max_steps ({max_steps})')
-        if settle_steps is None and confidence is None:
-            raise ValueError(
-                f'{EXIT_KEY} with per_position=True needs settle_steps, '
-                'confidence or both: when does a position stop?')
+            raise ValueError(f'{key}.min_steps ({min_steps}) must not exceed '
+                             f'max_steps ({max_steps})')
         if settle_steps is not None:
-            check_num_steps(settle_steps, f'{EXIT_KEY}.settle_steps')
-        if confidence is not None and (not isinstance(confidence, Real)
-                                       or isinstance(confidence, bool)
-                                       or not 0 < confidence <= 1):
-            raise ValueError(f'{EXIT_KEY}.confidence must be a probability '
-                             f'in (0, 1], got {confidence!r}')
+            check_num_steps(settle_steps, f'{key}.settle_steps')
+        check_probability(confidence, f'{key}.confidence')
 
     def run(self, segmentor, inputs: Tensor, graph_steps,
             keep_all: bool) -> StepRun:
@@ -274,6 +278,121 @@ class PositionExit(StepPolicy):
                     macs=backbone_macs + head_macs))
             data.append(dict(exit_steps=PixelData(data=image_steps[None])))
         return StepRun([canvas], metainfo, data)
+
+
+VIDEO_EXIT_KEY = 'video_cfg.position_exit'
+
+
+class VideoPositionExit:
+    """Per-position steps of a video frame from the carried state: a
+    position whose features barely changed since its last step, or whose
+    carried label is already confident, skips the frame (its state, canvas
+    included, is kept); the others run steps until
+    :class:`PositionExitRule` stops them, at most ``max_steps``.
+
+    A position skips when every skip criterion set holds (``skip_change``,
+    ``skip_confidence``); with neither set, every position runs. The first
+    frame after a reset runs every position (there is no state to keep).
+
+    Args:
+        max_steps (int): Most steps of a position per frame. Default: 1.
+        min_steps (int): Steps of a position that runs. Default: 1.
+        settle_steps (int, optional): Stop once the label has not changed
+            for this many steps of the frame.
+        confidence (float, optional): Stop once the top softmax
+            probability reaches this, in (0, 1].
+        skip_change (float, optional): A position skips the frame when the
+            mean absolute change of its features since its last step,
+            relative to the mean absolute value of the image's features
+            then, is below this. Default: None.
+        skip_confidence (float, optional): A position skips the frame when
+            the top softmax probability of its carried canvas reaches this,
+            in (0, 1]. Default: None.
+    """
+
+    def __init__(self,
+                 max_steps: int = 1,
+                 min_steps: int = 1,
+                 settle_steps: Optional[int] = None,
+                 confidence: Optional[float] = None,
+                 skip_change: Optional[float] = None,
+                 skip_confidence: Optional[float] = None) -> None:
+        PositionExit.check(max_steps, min_steps, settle_steps, confidence,
+                           VIDEO_EXIT_KEY)
+        check_probability(skip_confidence, f'{VIDEO_EXIT_KEY}.skip_confidence')
+        if skip_change is not None and (not isinstance(skip_change, Real)
+                                        or skip_change < 0):
+            raise ValueError(f'{VIDEO_EXIT_KEY}.skip_change must be a '
+                             f'number >= 0, got {skip_change!r}')
+        self.max_steps = max_steps
+        self.min_steps = min_steps
+        self.settle_steps = settle_steps
+        self.confidence = confidence
+        self.skip_change = skip_change
+        self.skip_confidence = skip_confidence
+
+    def runs(self, features: Tensor, state: RecurrentState,
+             reference: Tensor) -> Optional[Tensor]:
+        """Which positions step on a frame (N, h, w); None for all.
+
+        Args:
+            features (Tensor): The frame's features (N, C, h, w).
+            state (RecurrentState): The carried state.
+            reference (Tensor): Every position's features at its last step
+                (N, C, h, w).
+        """
+        if self.skip_change is None and self.skip_confidence is None:
+            return None
+        skips = torch.ones_like(features[:, 0], dtype=torch.bool)
+        if self.skip_change is not None:
+            skips &= position_change(reference, features) < self.skip_change
+        if self.skip_confidence is not None:
+            skips &= state.canvas.softmax(dim=1).amax(
+                dim=1) >= self.skip_confidence
+        return ~skips
+
+    def run(self, head, features: Tensor, state: Optional[RecurrentState],
+            reference: Optional[Tensor]) -> Tuple[RecurrentState, Tensor]:
+        """Steps a frame (see
+        :meth:`ConvLSTMCanvasHead.advance_positions`).
+
+        Args:
+            head (ConvLSTMCanvasHead): The head.
+            features (Tensor): The frame's features (N, C, h, w).
+            state (RecurrentState, optional): The carried state, every
+                tensor given; None after a reset (every position runs).
+            reference (Tensor, optional): Every position's features at its
+                last step; None after a reset.
+
+        Returns:
+            tuple[RecurrentState, Tensor]: The new state and the steps each
+            position ran (N, h, w), 0 where it skipped.
+        """
+        return head.advance_positions(
+            features, self.max_steps,
+            PositionExitRule(self.min_steps, self.settle_steps,
+                             self.confidence), state,
+            None if state is None else self.runs(features, state, reference))
+
+
+def check_probability(value: Optional[float], key: str) -> None:
+    """Raises ``ValueError`` naming ``key`` unless ``value`` is None or a
+    probability in (0, 1]."""
+    if value is not None and (not isinstance(value, Real) or isinstance(
+            value, bool) or not 0 < value <= 1):
+        raise ValueError(
+            f'{key} must be a probability in (0, 1], got {value!r}')
+
+
+def position_change(previous: Tensor, current: Tensor) -> Tensor:
+    """The mean absolute change of every position's features (N, C, h, w)
+    over the channels, relative to the mean absolute value of each image's
+    ``previous`` features: (N, h, w). For one image, its mean over the
+    positions is the feature change that ``video_cfg.scene_cut_threshold``
+    reads."""
+    scale = previous.abs().mean(dim=(1, 2, 3)).clamp_min(
+        torch.finfo(previous.dtype).tiny)
+    return (current - previous).abs().mean(dim=1) / scale.view(-1, 1, 1)
 
 
 def build_step_policy(test_cfg: ConfigType, num_steps: int) -> StepPolicy:

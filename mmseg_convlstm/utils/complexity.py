@@ -164,11 +164,22 @@ class PositionMACs:
     first_step: int
     later_step: int
 
-    def head(self, exit_steps: Tensor) -> int:
+    def head(self, exit_steps: Tensor, carried_state: bool = False) -> int:
         """MACs of the head on one image whose positions ran
-        ``exit_steps`` steps each (any shape, one entry per position)."""
-        positions = exit_steps.numel()
+        ``exit_steps`` steps each (any shape, one entry per position).
+
+        Args:
+            exit_steps (Tensor): Steps of every position.
+            carried_state (bool): The steps started from a carried state (a
+                video frame's), so the first is a later step too, and a
+                position that ran no step cost nothing. Default: False (from
+                zeros: every position runs at least one step).
+        """
         steps = int(exit_steps.sum())
+        if carried_state:
+            positions = int((exit_steps > 0).sum())
+            return positions * self.projection + steps * self.later_step
+        positions = exit_steps.numel()
         return (positions * (self.projection + self.first_step) +
                 (steps - positions) * self.later_step)
 

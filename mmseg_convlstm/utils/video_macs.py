@@ -40,12 +40,7 @@ class _RecurrentSteps(nn.Module):
         self.num_steps = num_steps
 
     def forward(self, features: Tensor, *state: Tensor) -> Tensor:
-        carried = None
-        if state:
-            lstm = [(state[i], state[i + 1])
-                    for i in range(0,
-                                   len(state) - 1, 2)]
-            carried = RecurrentState(lstm, state[-1])
+        carried = RecurrentState.from_tensors(state) if state else None
         return self.head.run_steps(features, self.num_steps, carried)[1].canvas
 
 
@@ -69,9 +64,7 @@ def recurrent_step_macs(head: ConvLSTMCanvasHead, features: Tensor,
     included."""
     state: Tuple[Tensor, ...] = ()
     if carried_state:
-        _, recurrent_state = head.run_steps(features, 1)
-        state = (*(tensor for h_c in recurrent_state.lstm
-                   for tensor in h_c), recurrent_state.canvas)
+        state = tuple(head.run_steps(features, 1)[1].tensors())
     return count_macs(_RecurrentSteps(head, num_steps), (features, *state))
 
 

@@ -1,16 +1,19 @@
 """Auto resume picks the newest checkpoint that loads, warning about each
 truncated, corrupt or unsafe one it skips; deterministic runs set what CUDA
-determinism needs."""
+determinism needs and refuse, on CUDA, a loss that cannot be deterministic
+there."""
 import os
 
 import pytest
 import torch
+from mmengine.hooks import Hook
 from mmengine.logging import MMLogger
+from torch import nn
 
 from mmseg_convlstm.engine import (UnreadableCheckpointError,
                                    checkpoint_candidates,
                                    newest_loadable_checkpoint)
-from .toy_runner import build_runner
+from .toy_runner import LinearModel, build_runner
 
 
 class WritesMarker:
@@ -127,3 +130,54 @@ def test_deterministic_runs_set_the_cublas_workspace(tmp_path, monkeypatch,
         torch.use_deterministic_algorithms(False)
         torch.backends.cudnn.deterministic = False
     assert os.environ['CUBLAS_WORKSPACE_CONFIG'] == (preset or ':4096:8')
+
+
+class IterationCounter(Hook):
+    """Counts the training iterations run."""
+
+    def __init__(self):
+        self.iterations = 0
+
+    def after_train_iter(self, *args, **kwargs):
+        self.iterations += 1
+
+
+@pytest.fixture
+def deterministic_reset():
+    yield
+    torch.use_deterministic_algorithms(False)
+    torch.backends.cudnn.deterministic = False
+
+
+@pytest.mark.parametrize('device, deterministic, refused',
+                         [('cuda', True, True), ('cpu', True, False),
+                          ('cuda', False, False)])
+def test_deterministic_cuda_training_with_loss_by_feat_stops_before_training(
+        tmp_path, monkeypatch, deterministic_reset, device, deterministic,
+        refused):
+    """The device is the runner's training_device (the model's), replaced
+    here by CUDA, on which nothing runs before the refusal."""
+    model = LinearModel()
+    model.decode_head = nn.Identity()  # a head without fast step losses
+    counter = IterationCounter()
+    runner = build_runner(
+        tmp_path,
+        counter,
+        max_iters=2,
+        model=model,
+        randomness=dict(seed=0, deterministic=deterministic))
+    monkeypatch.setattr(runner, 'training_device',
+                        lambda: torch.device(device))
+    if refused:
+        with pytest.raises(ValueError,
+                           match=r'randomness.deterministic=True.*'
+                           r'model.decode_head \(Identity\)'):
+            runner.train()
+    else:
+        runner.train()
+    assert counter.iterations == (0 if refused else 2)
+
+
+def test_the_training_device_is_the_models(tmp_path):
+    runner = build_runner(tmp_path)
+    assert runner.training_device() == torch.device('cpu')

@@ -46,12 +46,13 @@ def dataloader(num_workers=0):
         num_workers=num_workers)
 
 
-def build_runner(work_dir, *hooks, max_iters=6, **kwargs):
-    """A GuardedRunner of ``max_iters`` iterations with the checkpoint,
-    safe-checkpoint and preemption hooks of the configs (a checkpoint every
-    100 iterations) and ``hooks``; ``kwargs`` go to the runner."""
+def build_runner(work_dir, *hooks, max_iters=6, model=None, **kwargs):
+    """A GuardedRunner of ``max_iters`` iterations of ``model`` (default a
+    :class:`LinearModel`) with the checkpoint, safe-checkpoint and
+    preemption hooks of the configs (a checkpoint every 100 iterations) and
+    ``hooks``; ``kwargs`` go to the runner."""
     return GuardedRunner(
-        model=LinearModel(),
+        model=model or LinearModel(),
         work_dir=str(work_dir),
         train_dataloader=dataloader(),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),

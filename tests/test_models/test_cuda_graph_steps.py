@@ -2,9 +2,11 @@
 CUDA graphs gives the eager results; without CUDA it says once that it runs
 eagerly. On a CPU, CUDAGraphSteps' own logic (static inputs and state, the
 state zeroed by the prologue and updated in place by the step, the cache of
-shapes, the graph key, dropping graphs, falling back to eager) runs with a
-stand-in backend that records the ATen operations of a capture and replays
-them on the same tensors (tests/test_models/recorded_graphs.py)."""
+shapes captured at their second use, the graph key, dropping graphs,
+falling back to eager) runs with a stand-in backend that records the ATen
+operations of a capture and replays them on the same tensors
+(tests/test_models/recorded_graphs.py)."""
+from typing import Callable
 from unittest import mock
 
 import pytest
@@ -66,7 +68,7 @@ def count_backbone_runs(model) -> list:
 def test_replayed_steps_equal_eager_steps_on_new_inputs(graphs_on_cpu, cached):
     model = build_model()
     model.decode_head.cache_input_projection = cached
-    graph_steps = CUDAGraphSteps(model)
+    graph_steps = CUDAGraphSteps(model, capture_after=1)
     torch.manual_seed(1)
     replayed_canvases(graph_steps, torch.randn(2, 3, 33, 41), 1)  # captures
     backbone_runs = count_backbone_runs(model)
@@ -82,17 +84,70 @@ def test_replayed_steps_equal_eager_steps_on_new_inputs(graphs_on_cpu, cached):
     assert len(graph_steps.captured_keys) == 1
 
 
-def test_the_cache_keeps_the_most_recent_shapes(graphs_on_cpu):
+# Shapes A, B, C and D (a one-off), as in test_captured_shapes.py.
+SHAPES = dict(
+    A=(1, 3, 33, 33), B=(1, 3, 33, 41), C=(1, 3, 41, 33), D=(2, 3, 33, 33))
+SHAPE_ORDER = 'AABACCBBCAD'
+# How each use runs, two shapes kept, each captured at its second use.
+SHAPE_RUNS = [
+    'eager', 'capture', 'eager', 'replay', 'eager', 'capture', 'eager',
+    'capture', 'eager', 'replay', 'eager'
+]
+
+
+def check_frequent_shapes_give_eager_results(
+        model,
+        device: str,
+        after_use: Callable[[], None] = lambda: None,
+        **tolerance) -> None:
+    """Runs the shapes of SHAPE_ORDER through CUDAGraphSteps (two kept,
+    captured at the second use), checking each use's canvases against an
+    eager run and calling ``after_use`` after it, and checks the shapes
+    kept in the end."""
+    graph_steps = CUDAGraphSteps(model, max_shapes=2, capture_after=2)
+    for name in SHAPE_ORDER:
+        inputs = torch.randn(*SHAPES[name], device=device)
+        canvases = replayed_canvases(graph_steps, inputs, 2)
+        for canvas, eager in zip(canvases, eager_canvases(model, inputs, 2)):
+            torch.testing.assert_close(canvas, eager, **tolerance)
+        after_use()
+    assert [key[0] for key in graph_steps.captured_keys] == [
+        SHAPES['B'], SHAPES['A']
+    ]
+
+
+def test_shapes_are_captured_at_their_second_use_and_frequent_ones_kept(
+        graphs_on_cpu):
+    """Uses before the capture and one-off shapes run eagerly, paying no
+    capture (no graph recorded); captured shapes replay; every canvas is
+    the eager one."""
+    runs = []
+    seen = dict(graphs=0, replays=0)
+
+    def record_run() -> None:
+        graphs = graphs_on_cpu.graphs  # prologue, step; per capture
+        replays = sum(graph.replays for graph in graphs[::2])
+        runs.append('capture' if len(graphs) > seen['graphs'] else
+                    'replay' if replays > seen['replays'] else 'eager')
+        seen.update(graphs=len(graphs), replays=replays)
+
+    check_frequent_shapes_give_eager_results(build_model(), 'cpu',
+                                             record_run)
+    assert runs == SHAPE_RUNS
+
+
+def test_test_cfg_sets_when_a_shape_is_captured(graphs_on_cpu):
     model = build_model()
-    graph_steps = CUDAGraphSteps(model, max_shapes=2)
-    for shape in [(1, 3, 33, 33), (1, 3, 33, 41), (1, 3, 33, 33),
-                  (2, 3, 33, 33), (1, 3, 33, 41)]:
-        inputs = torch.randn(*shape)
-        canvas = next(graph_steps.iter_canvases(inputs))
-        torch.testing.assert_close(canvas, eager_canvases(model, inputs, 1)[0])
-    shapes = [key[0] for key in graph_steps.captured_keys]
-    assert shapes == [(2, 3, 33, 33), (1, 3, 33, 41)]
-    assert len(graphs_on_cpu.graphs) == 2 * 4  # two per capture
+    inputs = torch.randn(1, 3, 33, 33)
+    for capture_after in (2, 3):
+        for use in range(1, 4):
+            predict(model, inputs, cuda_graph=True,
+                    cuda_graph_capture_after=capture_after)
+            captured = len(model._cuda_graph_steps.captured_keys)
+            assert captured == int(use >= capture_after)
+        model.train().eval()  # drops the graphs and the counts
+    with pytest.raises(ValueError, match='cuda_graph_capture_after'):
+        predict(model, inputs, cuda_graph=True, cuda_graph_capture_after=0)
 
 
 @pytest.mark.parametrize('all_steps', [False, True])
@@ -104,7 +159,12 @@ def test_predict_with_cuda_graph_replays_the_graphs_with_eager_results(
         torch.manual_seed(seed)
         inputs = torch.randn(2, 3, 33, 41)
         eager = predict(model, inputs, **options)
-        graphed = predict(model, inputs, cuda_graph=True, **options)
+        graphed = predict(
+            model,
+            inputs,
+            cuda_graph=True,
+            cuda_graph_capture_after=1,
+            **options)
         for result, reference in zip(graphed, eager):
             torch.testing.assert_close(result.seg_logits.data,
                                        reference.seg_logits.data)
@@ -121,7 +181,7 @@ def test_an_autocast_run_gets_its_own_graphs_which_read_the_weights(
     autocast's cached casts of the weights: a weight changed in place is
     read by the next replay, under autocast too."""
     model = build_model()
-    graph_steps = CUDAGraphSteps(model)
+    graph_steps = CUDAGraphSteps(model, capture_after=1)
     inputs = torch.randn(1, 3, 33, 33)
     replayed_canvases(graph_steps, inputs, 1)
     with torch.autocast('cpu', torch.bfloat16):
@@ -143,12 +203,13 @@ def test_moving_or_casting_the_model_drops_its_graphs(graphs_on_cpu):
     would replay the old weights; they are dropped and captured again."""
     model = build_model()
     inputs = torch.randn(1, 3, 33, 33)
-    predict(model, inputs, cuda_graph=True)
+    predict(model, inputs, cuda_graph=True, cuda_graph_capture_after=1)
     assert len(model._cuda_graph_steps.captured_keys) == 1
     model.double().float()
     assert model._cuda_graph_steps is None
     model.decode_head.cells[-1].input_conv.weight.data.mul_(1.5)
-    graphed = predict(model, inputs, cuda_graph=True)
+    graphed = predict(
+        model, inputs, cuda_graph=True, cuda_graph_capture_after=1)
     eager = predict(model, inputs)
     torch.testing.assert_close(graphed[0].seg_logits.data,
                                eager[0].seg_logits.data)
@@ -159,13 +220,13 @@ def test_train_drops_the_graphs_and_training_mode_refuses_a_capture(
         graphs_on_cpu):
     model = build_model()
     inputs = torch.randn(1, 3, 33, 33)
-    predict(model, inputs, cuda_graph=True)
+    predict(model, inputs, cuda_graph=True, cuda_graph_capture_after=1)
     model.train()
     assert model._cuda_graph_steps is None
     with pytest.raises(RuntimeError, match='eval mode only'):
-        CUDAGraphSteps(model).iter_canvases(inputs)
+        CUDAGraphSteps(model, capture_after=1).iter_canvases(inputs)
     model.eval()
-    predict(model, inputs, cuda_graph=True)
+    predict(model, inputs, cuda_graph=True, cuda_graph_capture_after=1)
     assert len(model._cuda_graph_steps.captured_keys) == 1
 
 
@@ -177,7 +238,12 @@ def test_a_failed_capture_runs_eagerly_and_warns_once(monkeypatch):
                     ) as print_log:
         for shape in [(1, 3, 33, 33), (1, 3, 33, 41), (1, 3, 33, 33)]:
             inputs = torch.randn(*shape)
-            graphed = predict(model, inputs, num_steps=2, cuda_graph=True)
+            graphed = predict(
+                model,
+                inputs,
+                num_steps=2,
+                cuda_graph=True,
+                cuda_graph_capture_after=1)
             eager = predict(model, inputs, num_steps=2)
             assert torch.equal(graphed[0].seg_logits.data,
                                eager[0].seg_logits.data)
@@ -191,7 +257,7 @@ def test_a_failed_capture_runs_eagerly_and_warns_once(monkeypatch):
 
 def test_an_iterator_overtaken_on_its_shape_raises(graphs_on_cpu):
     model = build_model()
-    graph_steps = CUDAGraphSteps(model)
+    graph_steps = CUDAGraphSteps(model, capture_after=1)
     inputs = torch.randn(1, 3, 33, 33)
     with torch.no_grad():
         first = graph_steps.iter_canvases(inputs)
@@ -236,7 +302,7 @@ def test_graph_replay_equals_eager_steps(cached):
         features = model.decode_head._transform_inputs(
             model.extract_feat(inputs))
         eager, _ = model.decode_head.run_steps(features, 4)
-    graph_steps = CUDAGraphSteps(model)
+    graph_steps = CUDAGraphSteps(model, capture_after=1)
     for _ in range(2):  # the second run replays the captured graphs
         canvases = graph_steps.iter_canvases(inputs)
         for reference in eager:
@@ -250,7 +316,12 @@ def test_predict_with_cuda_graph_equals_eager_predict():
     inputs = torch.randn(1, 3, 33, 33, device='cuda')
     eager = predict(model, inputs, num_steps=3, return_all_steps=True)
     graphed = predict(
-        model, inputs, num_steps=3, return_all_steps=True, cuda_graph=True)
+        model,
+        inputs,
+        num_steps=3,
+        return_all_steps=True,
+        cuda_graph=True,
+        cuda_graph_capture_after=1)
     torch.testing.assert_close(
         graphed[0].seg_logits.data,
         eager[0].seg_logits.data,
@@ -263,22 +334,9 @@ def test_predict_with_cuda_graph_equals_eager_predict():
 
 
 @needs_cuda
-def test_captured_shapes_are_a_bounded_lru_cache():
-    model = build_model('cuda')
-    graph_steps = CUDAGraphSteps(model, max_shapes=2)
-    shapes = [(1, 3, 33, 33), (1, 3, 33, 41), (1, 3, 33, 33),
-              (2, 3, 33, 33)]
-    for shape in shapes:
-        inputs = torch.randn(*shape, device='cuda')
-        canvas = next(graph_steps.iter_canvases(inputs))
-        with torch.no_grad():
-            features = model.decode_head._transform_inputs(
-                model.extract_feat(inputs))
-            reference = model.decode_head.run_steps(features, 1)[0][0]
-        torch.testing.assert_close(canvas, reference, rtol=1e-5, atol=1e-5)
-    assert [key[0] for key in graph_steps.captured_keys] == [
-        (1, 3, 33, 33), (2, 3, 33, 33)
-    ]
+def test_frequent_shapes_are_captured_with_eager_results_on_cuda():
+    check_frequent_shapes_give_eager_results(
+        build_model('cuda'), 'cuda', rtol=1e-5, atol=1e-5)
 
 
 def test_max_shapes_below_one_names_the_key():

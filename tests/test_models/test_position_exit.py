@@ -14,6 +14,7 @@ from mmseg_convlstm.models.step_policies import (FixedSteps, ImageExit,
                                                  build_step_policy)
 from mmseg_convlstm.utils.complexity import (input_projection_cache,
                                              position_macs, recurrent_macs)
+from mmseg_convlstm.utils.video_macs import recurrent_step_macs
 from tests.tiny_head import tiny_head
 
 NUM_CLASSES = 5
@@ -149,6 +150,78 @@ def test_a_head_that_couples_positions_is_refused():
     assert 'adaptive_exit.per_position' in str(error.value)
 
 
+def carried_state(head, features, steps=2):
+    """The state a frame leaves after ``steps`` dense steps."""
+    with torch.no_grad():
+        return head.run_steps(features, steps)[1]
+
+
+@pytest.mark.parametrize('cache', [True, False])
+def test_positions_stepped_from_a_carried_state_equal_dense_steps(cache):
+    head = make_head(cache)
+    features = images_of_different_difficulty()
+    state = carried_state(head, features)
+    next_features = features.flip(-1)
+    with torch.no_grad():
+        dense = head.run_steps(next_features, 3, state)[1]
+        stepped, exit_steps = head.advance_positions(
+            next_features, 3, PositionExitRule(1, None, None), state)
+    assert (exit_steps == 3).all()
+    for got, expected in zip(stepped.tensors(), dense.tensors()):
+        torch.testing.assert_close(got, expected, rtol=0, atol=1e-5)
+
+
+def test_positions_that_do_not_run_keep_their_state_exactly():
+    head = make_head()
+    features = images_of_different_difficulty()
+    state = carried_state(head, features)
+    runs = torch.rand(features.shape[0], *features.shape[2:]) < 0.4
+    given = [tensor.clone() for tensor in state.tensors()]
+    with torch.no_grad():
+        dense = head.run_steps(features, 2, state)[1]
+        stepped, exit_steps = head.advance_positions(
+            features, 2, PositionExitRule(1, None, None), state, runs)
+    assert torch.equal(exit_steps, runs.long() * 2)
+    ran = runs[:, None]
+    for got, before, after in zip(stepped.tensors(), state.tensors(),
+                                  dense.tensors()):
+        assert torch.equal(got.masked_select(~ran),
+                           before.masked_select(~ran))
+        torch.testing.assert_close(
+            got.masked_select(ran),
+            after.masked_select(ran),
+            rtol=0,
+            atol=1e-5)
+    # The state given is left as it was: the caller may hold it.
+    assert all(map(torch.equal, state.tensors(), given))
+
+
+def test_no_position_running_returns_the_state_unchanged():
+    head = make_head()
+    features = images_of_different_difficulty()
+    state = carried_state(head, features)
+    runs = torch.zeros(features.shape[0], *features.shape[2:], dtype=bool)
+    with torch.no_grad():
+        stepped, exit_steps = head.advance_positions(
+            features, 3, PositionExitRule(1, 1, None), state, runs)
+    assert (exit_steps == 0).all()
+    for got, before in zip(stepped.tensors(), state.tensors()):
+        assert torch.equal(got, before)
+
+
+@pytest.mark.parametrize('state_given, runs_shape, message', [
+    (False, (4, 7, 9), 'not from zeros'),
+    (True, (4, 7, 8), 'one flag per feature position'),
+])
+def test_bad_running_positions_are_refused(state_given, runs_shape, message):
+    head = make_head()
+    features = images_of_different_difficulty()
+    state = carried_state(head, features) if state_given else None
+    with pytest.raises(ValueError, match=message):
+        head.advance_positions(features, 2, PositionExitRule(1, 1, None),
+                               state, torch.ones(runs_shape, dtype=bool))
+
+
 @pytest.mark.parametrize('test_cfg, policy_type', [
     (dict(), FixedSteps),
     (dict(time_budget_ms=20.0), TimeBudgetSteps),
@@ -266,6 +339,29 @@ def test_position_macs_add_up_to_the_counted_macs_of_a_dense_run(
         exit_steps = torch.full(tuple(feature_shape), steps)
         assert per_position.head(exit_steps) == counted.head[steps - 1]
     assert (per_position.projection > 0) == cached
+
+
+@pytest.mark.parametrize('cached', [True, False])
+def test_position_macs_from_a_carried_state_match_the_counter(
+        segmentor, cached):
+    """From a video frame's carried state every step has its recurrent
+    convolutions, and positions that skip the frame cost nothing."""
+    head = segmentor.decode_head
+    with torch.no_grad():
+        features = head._transform_inputs(
+            segmentor.extract_feat(torch.zeros(1, 3, 65, 65)))
+    with input_projection_cache(segmentor, cached):
+        per_position = position_macs(head)
+        for steps in (1, 2):
+            counted = recurrent_step_macs(
+                head, features, steps, carried_state=True)
+            exit_steps = torch.full(tuple(features.shape[2:]), steps)
+            assert per_position.head(exit_steps, carried_state=True) == counted
+    exit_steps[0] = 0
+    running = exit_steps.numel() - exit_steps.shape[1]
+    assert per_position.head(
+        exit_steps, carried_state=True) == running * (
+            per_position.projection + 2 * per_position.later_step)
 
 
 def test_position_exit_cannot_return_all_steps(segmentor):

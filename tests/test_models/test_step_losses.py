@@ -114,7 +114,7 @@ def test_step_loss_fast_path_equal_loss_by_feat_at_every_step(
     (dict(sampler=dict(type='OHEMPixelSampler', thresh=0.7, min_kept=20)),
      'a pixel sampler'),
     (dict(step_loss_fast_path=False),
-     'decode_head.step_loss_fast_path is False'),
+     'model.decode_head.step_loss_fast_path is False'),
 ])
 def test_what_falls_back_to_loss_by_feat_per_step(settings, reason):
     head = build_head(loss_decode=dict(type='CrossEntropyLoss'), **settings)

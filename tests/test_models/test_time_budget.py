@@ -84,11 +84,18 @@ def test_budget_runs_the_steps_that_fit_with_the_labels_of_that_many(
     check_budget_runs_the_steps_that_fit(model, budget_ms)
 
 
+@pytest.mark.parametrize('capture_after', [1, 2])
 @pytest.mark.parametrize('budget_ms', sorted(EXPECTED_STEPS))
 def test_budget_with_cuda_graphs_runs_the_steps_that_fit(
-        model, graphs_on_cpu, budget_ms):
-    check_budget_runs_the_steps_that_fit(model, budget_ms, cuda_graph=True)
-    assert len(model._cuda_graph_steps.captured_keys) == 1
+        model, graphs_on_cpu, budget_ms, capture_after):
+    """Replayed (captured at the first use) or eager (not yet captured)."""
+    check_budget_runs_the_steps_that_fit(
+        model,
+        budget_ms,
+        cuda_graph=True,
+        cuda_graph_capture_after=capture_after)
+    captured = len(model._cuda_graph_steps.captured_keys)
+    assert captured == int(capture_after == 1)
 
 
 def test_the_first_image_of_a_shape_is_warmed_up_before_the_clock(
@@ -108,8 +115,12 @@ def test_the_first_image_of_a_shape_is_warmed_up_before_the_clock(
         assert clock.now - start == cost
 
 
-def test_a_new_shape_is_captured_before_the_clock(model, graphs_on_cpu):
-    for shape in [(1, 3, 33, 33), (1, 3, 33, 33), (1, 3, 33, 41)]:
+def test_a_new_shape_is_warmed_up_or_captured_before_the_clock(
+        model, graphs_on_cpu):
+    """A shape's first use runs eagerly, warmed up untimed; its second use
+    captures, untimed; the third replays. Each runs the steps that fit."""
+    for shape in [(1, 3, 33, 33), (1, 3, 33, 33), (1, 3, 33, 33),
+                  (1, 3, 33, 41)]:
         (result, ) = predict(
             model,
             torch.randn(*shape),
@@ -117,7 +128,8 @@ def test_a_new_shape_is_captured_before_the_clock(model, graphs_on_cpu):
             time_budget_ms=31.0,
             cuda_graph=True)
         assert result.num_steps_used == EXPECTED_STEPS[31.0]
-    assert len(model._cuda_graph_steps.captured_keys) == 2
+    captured = [key[0] for key in model._cuda_graph_steps.captured_keys]
+    assert captured == [(1, 3, 33, 33)]
 
 
 def test_budget_with_all_steps_stores_the_steps_it_ran(model, clock):

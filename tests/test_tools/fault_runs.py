@@ -113,7 +113,10 @@ def kill_when_file_appears(args: Sequence[str],
 
 def worker_pid(marker: str, local_rank: int) -> Optional[int]:
     """The pid of the torchrun worker with ``local_rank`` whose command
-    line contains ``marker`` (e.g. its work dir), if it runs (Linux)."""
+    line contains ``marker`` (e.g. its work dir), if it runs (Linux). Its
+    dataloader workers, forked from it with the same command line and
+    environment, are told apart by their parent, the worker."""
+    parents = {}
     for entry in os.listdir('/proc'):
         if not entry.isdigit():
             continue
@@ -122,9 +125,13 @@ def worker_pid(marker: str, local_rank: int) -> Optional[int]:
                 cmdline = file.read().decode(errors='replace')
             with open(f'/proc/{entry}/environ', 'rb') as file:
                 environ = file.read().split(b'\0')
+            with open(f'/proc/{entry}/stat') as file:
+                # pid (comm) state ppid ...; comm may hold spaces.
+                parent = int(file.read().rsplit(')', 1)[1].split()[1])
         except OSError:  # ended meanwhile, or not ours
             continue
         if (marker in cmdline and 'train.py' in cmdline
                 and f'LOCAL_RANK={local_rank}'.encode() in environ):
-            return int(entry)
-    return None
+            parents[int(entry)] = parent
+    ranks = [pid for pid, parent in parents.items() if parent not in parents]
+    return ranks[0] if len(ranks) == 1 else None

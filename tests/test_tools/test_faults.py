@@ -171,9 +171,13 @@ def _free_port():
 def test_sigterm_to_one_rank_stops_both_ranks_after_one_checkpoint(
         voc_root, tmp_path):
     work_dir, log = str(tmp_path / 'work'), str(tmp_path / 'torchrun.log')
+    gate = str(tmp_path / 'gate')
+    # Both ranks wait after iteration 1 until the signal was sent (the
+    # gradients' all-reduce keeps them in step: when one rank is there, the
+    # other has run the iteration's backward pass, its handlers installed).
     options = tiny_options(voc_root, 1000, 1000) + [
         'train_dataloader.num_workers=1'
-    ]
+    ] + gate_options(gate, 1)
     process = start_tool([
         'tools/dist_train.sh', DEMO_CONFIG, '2', '--work-dir', work_dir,
         '--cfg-options', *options
@@ -181,18 +185,19 @@ def test_sigterm_to_one_rank_stops_both_ranks_after_one_checkpoint(
                          log,
                          command='bash',
                          PORT=_free_port())
-    wait_until(process, lambda: logged_iterations(work_dir),
-               'the first iteration was logged')
+    wait_until(process, lambda: reached(gate), 'iteration 1 was reached')
     rank_1 = worker_pid(work_dir, local_rank=1)
     assert rank_1 is not None, 'no process of rank 1 found'
     # torchrun starts each rank in its own process group: this signals rank
     # 1 and its dataloader worker, as a scheduler signals a job's processes.
     assert os.getpgid(rank_1) == rank_1
     os.killpg(rank_1, signal.SIGTERM)
+    release(gate)
 
     process.wait(timeout=300)
     output = open(log).read()
     stopped = _preempted_checkpoint(work_dir)
+    assert stopped == 1, output[-3000:]
     assert "env_cfg.dist_cfg.backend='nccl' needs CUDA GPUs" in output
     # Rank 0 was not signalled: it stopped because rank 1 was.
     assert ('preemption (signal on another rank): stopping after iteration '

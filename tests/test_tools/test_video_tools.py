@@ -43,14 +43,24 @@ def test_test_video_writes_the_grid_and_the_static_baseline(tiny, tmp_path):
         'tools/test_video.py', config, checkpoint, '--work-dir',
         str(tmp_path), '--context-frames', '0', '1',
         str(SEQUENCE_LENGTH - 1), '--steps-per-frame', '1', '2',
-        '--static-steps', '2', '--backbone-intervals', '1', '2'
+        '--static-steps', '2', '--backbone-intervals', '1', '2',
+        '--position-exit', 'skip_change=1e9'
     ])
     assert '| video (carried state) |' in result.stdout
     assert '| backbone every N frames |' in result.stdout
+    assert '| per position (skip_change=1e9) |' in result.stdout
     for extension in ('md', 'json', 'png'):
         assert osp.getsize(tmp_path / f'video_results.{extension}') > 0
     with open(tmp_path / 'video_results.json') as file:
         rows = json.load(file)['rows']
+    per_position = {
+        row['context_frames']: row
+        for row in rows if row['mode'] == 'position'
+    }
+    assert sorted(per_position) == [0, 1, SEQUENCE_LENGTH - 1]
+    # After the first frame no position reaches the threshold: no steps.
+    assert per_position[1]['head_gmacs_per_frame'] == 0
+    rows = [row for row in rows if row['mode'] != 'position']
     settings = [(row['mode'], row['context_frames'], row['steps_per_frame'],
                  row['backbone_interval']) for row in rows]
     assert settings == [('static', 0, 1, 1), ('static', 0, 2, 1)] + [
