@@ -1,9 +1,8 @@
 """What per-position exit costs in wall time, measured in one interleaved
 run on one machine: the head's time per image for the dense T steps and
-for per-position exit with each rule, and the time of one step (gathering
-the running positions' state, the step on them as rows, the exit rule and
-scattering their canvas back) against the fraction of positions still
-running, beside a dense step."""
+for per-position exit with each rule, and the time of one step from a
+carried state on a fraction of the positions (as a video frame with
+per-position steps runs it) against that fraction, beside a dense step."""
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -12,8 +11,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner, load_checkpoint
 from torch import Tensor
 
-from ..models.convlstm_canvas_head import (ConvLSTMCanvasHead, RecurrentState,
-                                           project_rows)
+from ..models.convlstm_canvas_head import ConvLSTMCanvasHead
 from ..models.recurrent_encoder_decoder import RecurrentEncoderDecoder
 from ..models.step_policies import PositionExitRule
 from ..utils.complexity import build_segmentor
@@ -73,8 +71,10 @@ class PositionExitReport:
             lines.append(f'| {name} | {row.mean_steps:.2f} | '
                          f'{row.seconds * 1e3:.1f} | {row.ratio:.3f} |')
         lines += [
-            '', 'One step against the fraction of positions running '
-            '(gather, row step, exit rule, scatter), per image:', '',
+            '', 'One step against the fraction of positions running, from a '
+            'carried state (state to rows, step on the running rows, state '
+            'written back: a video frame with per-position steps), per '
+            'image:', '',
             '| running fraction | positions | step (ms) | / dense step |',
             '| ---: | ---: | ---: | ---: |',
             f'| dense step | {height * width} | '
@@ -241,40 +241,22 @@ def head_runs(head: ConvLSTMCanvasHead, features: Sequence[Tensor], steps: int,
     return runs
 
 
-def _gather(state: RecurrentState, index: Tensor) -> RecurrentState:
-    return RecurrentState([(h[index], c[index]) for h, c in state.lstm],
-                          state.canvas[index])
-
-
-def _rows_after_one_step(
-    head: ConvLSTMCanvasHead, feature: Tensor
-) -> Tuple[Optional[Tensor], Optional[Tensor], RecurrentState]:
-    """The rows (None with a cached projection), the bottom projection of
-    the rows (None without) and the state of every position after step
-    1."""
-    rows = feature.permute(0, 2, 3, 1).reshape(-1, feature.shape[1])
-    projection = None
-    if head.cache_input_projection:
-        projection, rows = project_rows(head.cells[0], rows), None
-    state = head.row_step(rows, projection, head.initial_state())
-    return rows, projection, state
-
-
 def fraction_step_run(head: ConvLSTMCanvasHead,
                       features: Sequence[Tensor],
                       fraction: float,
-                      rule: Dict[str, float],
                       seed: int = 0) -> Tuple[Callable[[], None], int]:
-    """Step 2 on a random ``fraction`` of every feature map's positions:
-    gather their state, :meth:`ConvLSTMCanvasHead.row_step`, the exit
-    rule, scatter the canvas of those that stop into the final canvas (as
-    :meth:`ConvLSTMCanvasHead.run_until_positions_settle` does).
+    """One step of a random ``fraction`` of every feature map's positions
+    from the state after step 1, the others keeping their state, as
+    :meth:`ConvLSTMCanvasHead.advance_positions` runs it: the state as rows,
+    the running positions' projection and step as matrix products, every
+    position's state written back. This is what a video frame with
+    per-position steps (``video_cfg.position_exit``, at most one step)
+    costs when ``fraction`` of its positions run.
 
     Args:
         head (ConvLSTMCanvasHead): The head.
         features (Sequence[Tensor]): Feature maps (1, C, h, w).
         fraction (float): Fraction of the positions running, in (0, 1].
-        rule (dict): The exit rule judged after the step.
         seed (int): Seed of the choice of positions. Default: 0.
 
     Returns:
@@ -282,30 +264,26 @@ def fraction_step_run(head: ConvLSTMCanvasHead,
         running in the first feature map.
     """
     generator = torch.Generator().manual_seed(seed)
+    # One step per call: the exit rule is never asked.
+    rule = PositionExitRule(1, None, None)
     prepared = []
     with torch.no_grad():
         for feature in features:
-            rows, projection, state = _rows_after_one_step(head, feature)
-            total = state.canvas.shape[0]
+            total = feature.shape[2:].numel()
             count = max(1, round(fraction * total))
-            index = torch.randperm(
-                total, generator=generator)[:count].to(feature.device)
-            prepared.append((rows, projection, state, index,
-                             torch.empty_like(state.canvas)))
+            runs = torch.zeros(total, dtype=torch.bool)
+            runs[torch.randperm(total, generator=generator)[:count]] = True
+            # The state as a frame with per-position steps leaves it.
+            state = head.advance_positions(feature, 1, rule)[0]
+            prepared.append(
+                (feature, state,
+                 runs.view(1, *feature.shape[2:]).to(feature.device), count))
 
     def run() -> None:
-        for rows, projection, state, index, final_canvas in prepared:
-            step_rows = None if rows is None else rows[index]
-            step_projection = (None
-                               if projection is None else projection[index])
-            new = head.row_step(step_rows, step_projection,
-                                _gather(state, index))
-            stops = make_rule(rule)(2, new.canvas)
-            # As the step loop does: the positions that stop leave their
-            # canvas in the final canvas.
-            final_canvas[index[stops]] = new.canvas[stops]
+        for feature, state, runs, _ in prepared:
+            head.advance_positions(feature, 1, rule, state, runs)
 
-    return run, len(prepared[0][3])
+    return run, prepared[0][3]
 
 
 def dense_step_run(head: ConvLSTMCanvasHead,
@@ -342,8 +320,8 @@ def benchmark_position_exit(
         features (Sequence[Tensor]): Its input feature maps (1, C, h, w),
             one per image.
         steps (int): The dense run's steps and the per-position maximum.
-        rules (Sequence[str]): Exit rules as :func:`parse_rule` reads them;
-            the first is judged in the step of the running fractions.
+        rules (Sequence[str]): Exit rules as :func:`parse_rule` reads
+            them.
         fractions (Sequence[float]): Fractions of the positions running.
             Default: 1, 0.5, 0.25, 0.1, 0.02.
         repeats (int): Timed rounds, whose median is reported. Default: 3.
@@ -363,7 +341,7 @@ def benchmark_position_exit(
     positions = {}
     for fraction in fractions:
         runs[fraction], positions[fraction] = fraction_step_run(
-            head, features, fraction, next(iter(parsed.values())))
+            head, features, fraction)
     seconds = median_latencies(runs, torch.device(device), repeats=repeats)
     seconds = {name: value / len(features) for name, value in seconds.items()}
     return _report(head, features, steps, parsed, seconds, positions, device,

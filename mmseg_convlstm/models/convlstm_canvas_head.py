@@ -406,9 +406,11 @@ class ConvLSTMCanvasHead(BaseDecodeHead):
             if len(running) == 0:
                 break
             row_state = self.row_step(rows, bottom_projection, row_state)
-            stops = (torch.ones_like(running, dtype=torch.bool)
-                     if step == max_steps else exit_rule(
-                         step, row_state.canvas))
+            if step == max_steps:
+                final.write(running, row_state)
+                exit_steps[running] = step
+                break
+            stops = exit_rule(step, row_state.canvas)
             if not stops.any():
                 continue
             final.write(running[stops], _select_images(row_state, stops))

@@ -77,13 +77,22 @@ def test_real_timing_is_positive():
     assert report.device.startswith('CPU')
 
 
-def test_step_on_a_fraction_runs_the_rows():
+def test_step_on_a_fraction_runs_that_many_positions(monkeypatch):
     head, features = make_head(), make_features()
-    run, positions = fraction_step_run(head, features, 0.25,
-                                       parse_rule('confidence=0.9'))
+    run, positions = fraction_step_run(head, features, 0.25)
     assert positions == round(0.25 * 30)
+    stepped = []
+    advance = head.advance_positions
+
+    def recording_advance(*args):
+        state, exit_steps = advance(*args)
+        stepped.append(int(exit_steps.sum()))
+        return state, exit_steps
+
+    monkeypatch.setattr(head, 'advance_positions', recording_advance)
     with torch.no_grad():
         run()
+    assert stepped == [positions] * len(features)
 
 
 def test_rules_are_parsed():

@@ -1,8 +1,9 @@
 """Wall time of per-position exit, in one interleaved run on one machine:
 the head's median time per image for the dense T steps and for
 per-position exit with each rule (with the mean steps per position), as
-ratios to dense; and the time of one step (gather, row step, exit rule,
-scatter) against the fraction of positions running, against a dense step.
+ratios to dense; and the time of one step from a carried state on a
+fraction of the positions (a video frame with per-position steps) against
+that fraction, against a dense step.
 The backbone features of the config's test (or val) images are computed
 once. Writes the tables as Markdown and JSON and prints them."""
 import argparse
