@@ -6,21 +6,13 @@ from mmengine.structures import PixelData
 
 from mmseg.structures import SegDataSample
 from mmseg_convlstm.models import ConvLSTMCanvasHead
+from tests.tiny_head import tiny_head
 
 NUM_CLASSES = 5
 
 
 def make_head(kernel_size: int) -> ConvLSTMCanvasHead:
-    torch.manual_seed(0)
-    head = ConvLSTMCanvasHead(
-        in_channels=8,
-        in_index=0,
-        hidden_channels=(16, 12, NUM_CLASSES),
-        num_classes=NUM_CLASSES,
-        kernel_size=kernel_size,
-        num_steps=4)
-    head.init_weights()
-    return head
+    return tiny_head(NUM_CLASSES, 4, seed=0, kernel_size=kernel_size)
 
 
 def count_bottom_projections(head: ConvLSTMCanvasHead) -> list:
