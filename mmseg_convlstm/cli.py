@@ -15,7 +15,7 @@ from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from .benchmarks.inference_benchmark import BENCHMARK_BASELINES
+from .benchmarks.baselines import BENCHMARK_BASELINES
 
 
 def add_config_args(parser: argparse.ArgumentParser) -> None:
@@ -102,8 +102,8 @@ def apply_step_budget_args(cfg: Config, args: argparse.Namespace) -> None:
     evaluator = cfg.get('test_evaluator')
     if isinstance(evaluator, dict) and \
             evaluator.get('type') == 'AnytimeIoUMetric':
-        evaluator.update(type='AdaptiveExitIoUMetric',
-                         json_file='time_budget.json')
+        evaluator.update(
+            type='AdaptiveExitIoUMetric', json_file='time_budget.json')
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -173,8 +173,8 @@ def init_cpu_distributed(cfg: Config) -> None:
             logger='current',
             level=logging.WARNING)
     torch_dist.init_process_group(backend='gloo')
-    cfg.env_cfg.dist_cfg = dict(cfg.env_cfg.get('dist_cfg', {}),
-                                backend='gloo')
+    cfg.env_cfg.dist_cfg = dict(
+        cfg.env_cfg.get('dist_cfg', {}), backend='gloo')
 
 
 def _dataset_roots(dataset: dict, key: str) -> Iterator[Tuple[str, str]]:

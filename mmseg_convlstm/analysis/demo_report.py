@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from mmseg.evaluation import IoUMetric
 from ..evaluation.deterministic_iou_metric import count_areas
-from ..models.recurrent_encoder_decoder import step_labels_of
+from ..models.segmentors.recurrent_encoder_decoder import step_labels_of
 from ..visualization.step_pictures import save_step_grid
 
 
@@ -57,7 +57,8 @@ def save_prediction_pictures(model: torch.nn.Module, dataloader: DataLoader,
             path,
             mmcv.imread(result.img_path, channel_order='rgb'),
             step_labels,
-            steps=list(range(1, len(step_labels) + 1)),
+            steps=list(range(1,
+                             len(step_labels) + 1)),
             palette=metainfo['palette'],
             gt=result.gt_sem_seg.data.squeeze(0).cpu().numpy(),
             class_names=metainfo['classes'])

@@ -11,11 +11,12 @@ from torch import Tensor
 from mmseg.apis import init_model
 from mmseg.models import BaseSegmentor
 from mmseg.structures import SegDataSample
-from ..models.carried_state import decay_canvas
-from ..models.convlstm_canvas_head import RecurrentState
-from ..models.step_policies import VIDEO_EXIT_KEY, VideoPositionExit
-from ..models.time_budget import (TimeBudget, check_time_budget,
-                                  device_time_ms, take_steps)
+from ..models.exits.exit_settings import (check_carried_steps,
+                                          check_time_budget, merge_options)
+from ..models.exits.step_loop import EagerSteps, Never, run_until
+from ..models.exits.step_policies import VIDEO_EXIT_KEY, VideoPositionExit
+from ..models.exits.time_budget import BudgetRule, TimeBudget, device_time_ms
+from ..models.layers.recurrent_state import RecurrentState, decay_canvas
 
 Frame = Union[np.ndarray, str]
 """A BGR uint8 image (H, W, 3), as OpenCV reads it, or an image file."""
@@ -66,7 +67,7 @@ class RecurrentVideoInferencer:
       the steps. Scene cuts are detected on the frames that run the
       backbone. Default: 1 (every frame).
     - ``position_exit`` (dict, optional): Per-position steps (see
-      :class:`~mmseg_convlstm.models.step_policies.VideoPositionExit`): a
+      :class:`~mmseg_convlstm.models.exits.step_policies.VideoPositionExit`): a
       feature position whose features barely changed since its last step
       (``skip_change``) or whose carried label is confident
       (``skip_confidence``; with both, both must hold) keeps its state and
@@ -129,26 +130,15 @@ class RecurrentVideoInferencer:
 
     @staticmethod
     def _options(cfg: Config, overrides: dict) -> dict:
-        options = dict(DEFAULT_VIDEO_CFG)
-        for source, values in (('video_cfg', cfg.get('video_cfg', {})),
-                               ('keyword', overrides)):
-            unknown = set(values) - set(DEFAULT_VIDEO_CFG)
-            if unknown:
-                raise KeyError(
-                    f'unknown {source} option(s) {sorted(unknown)}; the '
-                    f'options are {sorted(DEFAULT_VIDEO_CFG)}')
-            options.update(values)
-        if options['steps_per_frame'] < 1:
-            raise ValueError('video_cfg.steps_per_frame must be at least 1, '
-                             f"got {options['steps_per_frame']}")
+        options = merge_options(DEFAULT_VIDEO_CFG, cfg.get('video_cfg', {}),
+                                'video_cfg')
+        options = merge_options(options, overrides, 'keyword')
+        check_carried_steps(options, 'video_cfg')
         if (not isinstance(options['backbone_interval'], int)
                 or options['backbone_interval'] < 1):
             raise ValueError(
                 'video_cfg.backbone_interval must be an integer of at least '
                 f"1, got {options['backbone_interval']!r}")
-        if not 0 <= options['canvas_decay'] <= 1:
-            raise ValueError('video_cfg.canvas_decay must be in [0, 1], got '
-                             f"{options['canvas_decay']}")
         return options
 
     def _position_exit(self, options: dict) -> Optional[VideoPositionExit]:
@@ -160,11 +150,10 @@ class RecurrentVideoInferencer:
                 f'{VIDEO_EXIT_KEY} and time_budget_ms both choose the steps '
                 'of a frame: set only one of them')
         try:
-            return VideoPositionExit(
-                **{
-                    'max_steps': options['steps_per_frame'],
-                    **exit_cfg
-                })
+            return VideoPositionExit(**{
+                'max_steps': options['steps_per_frame'],
+                **exit_cfg
+            })
         except TypeError as error:
             raise ValueError(f'{VIDEO_EXIT_KEY}: {error}') from error
 
@@ -232,13 +221,13 @@ class RecurrentVideoInferencer:
     def extract_features(self, inputs: Tensor) -> Tensor:
         """The backbone (and neck) features (N, C, h, w) that the head
         reads, of preprocessed inputs (N, 3, H, W)."""
-        return self.head._transform_inputs(self.model.extract_feat(inputs))
+        return self.model.head_features(inputs)
 
     def needs_backbone(self) -> bool:
         """Whether the next frame is one on which the backbone runs (see
         ``backbone_interval`` and :meth:`reset`)."""
-        return (self._frame_index == 0 or
-                (self._frame_index - self._backbone_phase) %
+        return (self._frame_index == 0
+                or (self._frame_index - self._backbone_phase) %
                 self.backbone_interval == 0)
 
     def _frame_budget(self, device: torch.device) -> Optional[TimeBudget]:
@@ -288,10 +277,11 @@ class RecurrentVideoInferencer:
 
     def _steps(self, features: Tensor, budget: Optional[TimeBudget]) -> Tensor:
         if self.position_exit is None:
-            states, self.steps_used = take_steps(
-                self.head.iter_steps(features, self._carried_state()),
-                self.steps_per_frame, budget)
-            self.state = states[-1]
+            run = run_until(
+                EagerSteps(self.head, features, self._carried_state()),
+                self.steps_per_frame,
+                Never() if budget is None else BudgetRule(budget))
+            self.state, self.steps_used = run.state, run.steps_run
         else:
             self._position_steps(features)
         self._frame_index += 1

@@ -13,8 +13,8 @@ from torch import nn
 from mmseg.apis import inference_model, init_model
 from mmseg.registry import DATASETS
 from mmseg.structures import SegDataSample
-from ..models.recurrent_encoder_decoder import step_labels_of
-from ..models.time_budget import check_num_steps
+from ..models.segmentors.recurrent_encoder_decoder import step_labels_of
+from ..models.exits.exit_settings import check_num_steps
 
 
 def configured_steps(cfg: Config) -> int:

@@ -9,21 +9,17 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config
-from mmengine.runner import load_checkpoint
 from mmengine.utils import ProgressBar
 
-from ..utils.complexity import (RecurrentSegmentorAtSteps, build_segmentor,
-                                count_macs, count_params, per_step_macs,
-                                random_image, recurrent_macs)
-from .latency import describe_device, median_latencies
-from ..utils.model_zoo import load_mmseg_config, zoo_model
+from ..utils.complexity import (RecurrentSegmentorAtSteps, count_macs,
+                                count_params, per_step_macs, random_image,
+                                recurrent_macs)
+from ..utils.model_zoo import zoo_model
+from .baselines import BASELINE_CONFIGS, load_baselines, model_title
+from .formatting import giga, ratio
+from .latency import describe_device, forward_run, median_latencies
+from .workload import load_model
 
-BASELINE_CONFIGS = (
-    'mmseg::pspnet/pspnet_r101-d8_4xb4-20k_voc12aug-512x512.py',
-    'mmseg::deeplabv3/deeplabv3_r101-d8_4xb4-20k_voc12aug-512x512.py',
-    'mmseg::deeplabv3/'
-    'deeplabv3_r101-d16-mg124_4xb2-40k_cityscapes-512x1024.py',
-)
 OURS = 'ours'
 ADAPTIVE_EXIT = 'ours, adaptive exit'
 
@@ -105,16 +101,9 @@ class BudgetCurve:
         for baseline in self.baselines:
             lines.append(f'- ours at {last.steps:g} steps / '
                          f'{baseline.model}: '
-                         f'{last.macs / baseline.macs:.3f}x GMACs' +
+                         f'{ratio(last.macs, baseline.macs)}x GMACs' +
                          _latency_ratio(last, baseline))
         return '\n'.join(lines) + '\n'
-
-
-def giga(value: float) -> str:
-    """``value`` in units of 1e9: two decimals, three significant digits
-    below 1."""
-    value /= 1e9
-    return f'{value:.3g}' if abs(value) < 1 else f'{value:.2f}'
 
 
 def _table_row(point: BudgetPoint) -> str:
@@ -129,9 +118,8 @@ def _table_row(point: BudgetPoint) -> str:
 
 
 def _latency_ratio(point: BudgetPoint, baseline: BudgetPoint) -> str:
-    if point.latency is None or baseline.latency is None:
-        return ''
-    return f', {point.latency / baseline.latency:.3f}x latency'
+    latency = ratio(point.latency, baseline.latency)
+    return f', {latency}x latency' if latency else ''
 
 
 def read_anytime_json(path: str) -> Dict[int, float]:
@@ -198,17 +186,12 @@ def measure_budget_curve(cfg: Config,
     """
     if max_steps < 1:
         raise ValueError(f'max_steps must be at least 1, got {max_steps}')
-    model = build_segmentor(cfg.model, device)
-    if checkpoint is not None:
-        load_checkpoint(model, checkpoint, map_location='cpu')
+    model = load_model(cfg, checkpoint, device)
     dataset_type = cfg.get('test_dataloader', {}).get('dataset',
                                                       {}).get('type')
-    baseline_models = [
-        build_segmentor(load_mmseg_config(config).model, device)
-        for config in baselines
-    ]
-    progress = ProgressBar(1 + len(baselines) +
-                           repeats * (max_steps + len(baselines)))
+    baseline_models = load_baselines(baselines, device)
+    progress = ProgressBar(1 + len(baselines) + repeats *
+                           (max_steps + len(baselines)))
     macs = recurrent_macs(model, shape, max_steps)
     step_macs = per_step_macs(model, shape)
     progress.update()
@@ -231,11 +214,14 @@ def measure_budget_curve(cfg: Config,
             _baseline_point(config, baseline, image, dataset_type))
         progress.update()
     if repeats:
-        modules = [RecurrentSegmentorAtSteps(model, point.steps)
-                   for point in ours] + baseline_models
+        modules = [
+            RecurrentSegmentorAtSteps(model, point.steps) for point in ours
+        ] + baseline_models
         latencies = median_latencies(
-            {index: _runner(module, image)
-             for index, module in enumerate(modules)},
+            {
+                index: forward_run(module, image)
+                for index, module in enumerate(modules)
+            },
             torch.device(device),
             repeats=repeats,
             progress=progress)
@@ -245,8 +231,8 @@ def measure_budget_curve(cfg: Config,
     if adaptive_json:
         mean_steps, miou = read_adaptive_exit_json(adaptive_json)
         adaptive_point = BudgetPoint(ADAPTIVE_EXIT, mean_steps,
-                                     macs.mean(mean_steps), params, None,
-                                     miou, 'adaptive-exit JSON')
+                                     macs.mean(mean_steps), params, None, miou,
+                                     'adaptive-exit JSON')
     return BudgetCurve(
         config=cfg.filename or '',
         shape=tuple(shape),
@@ -263,16 +249,12 @@ def _baseline_point(config: str, model: torch.nn.Module, image: torch.Tensor,
     zoo = zoo_model(config)
     result = zoo.best_result(dataset_type) if zoo else None
     return BudgetPoint(
-        zoo.title if zoo else osp.basename(config),
+        model_title(config),
         None,
         count_macs(model, (image, )),
         count_params(model),
         miou=result.miou if result else None,
         miou_source=f'model zoo: {result.name}' if result else '')
-
-
-def _runner(module: torch.nn.Module, image: torch.Tensor):
-    return lambda: module(image)
 
 
 def plot_budget_curve(curve: BudgetCurve, path: str) -> None:
@@ -308,12 +290,9 @@ def plot_budget_curve(curve: BudgetCurve, path: str) -> None:
             '--anytime-json)')
     if curve.adaptive_exit is not None:
         point = curve.adaptive_exit
-        axes.plot(
-            point.macs / 1e9,
-            point.miou,
-            '*',
-            markersize=14,
-            label=f'ours, adaptive exit ({point.steps:.2f} steps on average)')
+        _plot_point(
+            axes, point, '*', 14,
+            f'ours, adaptive exit ({point.steps:.2f} steps on average)')
     for point in curve.baselines:
         if point.miou is None:
             axes.axvline(
@@ -322,12 +301,8 @@ def plot_budget_curve(curve: BudgetCurve, path: str) -> None:
                 linestyle='--',
                 label=f'{point.model} (no model-zoo mIoU)')
         else:
-            axes.plot(
-                point.macs / 1e9,
-                point.miou,
-                's',
-                markersize=8,
-                label=f'{point.model} (model zoo: {point.miou:.2f})')
+            _plot_point(axes, point, 's', 8,
+                        f'{point.model} (model zoo: {point.miou:.2f})')
     mious = [point.miou for point in curve.points if point.miou is not None]
     if mious:
         margin = max(2.0, 0.1 * (max(mious) - min(mious)))
@@ -342,3 +317,9 @@ def plot_budget_curve(curve: BudgetCurve, path: str) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
+
+
+def _plot_point(axes, point: BudgetPoint, marker: str, size: int,
+                label: str) -> None:
+    axes.plot(
+        point.macs / 1e9, point.miou, marker, markersize=size, label=label)

@@ -16,13 +16,11 @@ from contextlib import contextmanager
 from typing import Dict, Iterator, List, Sequence, Tuple
 
 import torch
-from mmengine.structures import PixelData
 from torch import Tensor
 
 from mmseg.models import BaseSegmentor
-from mmseg.structures import SegDataSample
-
-MIB = 2**20
+from .memory import MIB
+from .workload import random_batch
 
 
 @contextmanager
@@ -46,25 +44,6 @@ def saved_activations(model: BaseSegmentor) -> Iterator[Dict[int, int]]:
         yield storages
 
 
-def random_clip_batch(model: BaseSegmentor, clip_frames: int,
-                      shape: Tuple[int, int],
-                      batch_size: int) -> Tuple[Tensor, List[SegDataSample]]:
-    """Random clips (N, K, 3, H, W) with random labels of every frame, on
-    the model's device."""
-    device = next(model.parameters()).device
-    inputs = torch.rand(batch_size, clip_frames, 3, *shape, device=device)
-    samples = [
-        SegDataSample(
-            metainfo=dict(img_shape=shape, pad_shape=shape),
-            gt_sem_seg=PixelData(
-                data=torch.randint(
-                    0,
-                    model.decode_head.num_classes, (clip_frames, *shape),
-                    device=device))) for _ in range(batch_size)
-    ]
-    return inputs, samples
-
-
 def clip_step_memory(model: BaseSegmentor, clip_frames: int,
                      shape: Tuple[int, int], batch_size: int) -> dict:
     """The memory of one training step (loss and backward) of ``model`` on
@@ -74,13 +53,13 @@ def clip_step_memory(model: BaseSegmentor, clip_frames: int,
         dict: ``clip_frames``, ``saved_activations_mib`` and
         ``peak_allocated_mib`` (None off CUDA).
     """
-    inputs, samples = random_clip_batch(model, clip_frames, shape, batch_size)
-    on_cuda = inputs.is_cuda
+    batch = random_batch(model, shape, batch_size, clip_frames=clip_frames)
+    on_cuda = batch['inputs'].is_cuda
     if on_cuda:
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
     with saved_activations(model) as storages:
-        losses = model.loss(inputs, samples)
+        losses = model.loss(**batch)
     sum(value for name, value in losses.items() if 'loss' in name).backward()
     model.zero_grad(set_to_none=True)
     peak = torch.cuda.max_memory_allocated() / MIB if on_cuda else None

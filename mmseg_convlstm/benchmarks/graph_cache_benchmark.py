@@ -2,14 +2,14 @@
 captures, replays and eager runs of ``test_cfg.cuda_graph`` for PASCAL
 VOC-like sizes (batch 1, each image at its own size), under the former
 policy (every new size captured, the least recently used evicted) and under
-:class:`~mmseg_convlstm.models.captured_shapes.FrequentShapes`. Only the
-policies run, no model: it counts, it does not time."""
+:class:`~mmseg_convlstm.models.acceleration.captured_shapes.FrequentShapes`.
+Only the policies run, no model: it counts, it does not time."""
 import random
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Dict, Hashable, List, Sequence, Tuple, Union
 
-from ..models.captured_shapes import FrequentShapes, ShapeRun
+from ..models.acceleration.captured_shapes import FrequentShapes, ShapeRun
 
 # Assumed shares of the most common (H, W) of VOC 2012 images (at most
 # 500x500, tested at their own size by configs/convlstm_voc.py): 500 wide
@@ -100,8 +100,8 @@ class GraphCacheRow:
         return self.replays / self.images
 
 
-def count_runs(shapes: Sequence[Tuple[int, int]],
-               policy: Union[FrequentShapes, RecentShapes],
+def count_runs(shapes: Sequence[Tuple[int, int]], policy: Union[FrequentShapes,
+                                                                RecentShapes],
                name: str) -> GraphCacheRow:
     """Runs a stream of sizes (batch 1) through a cache policy.
 

@@ -3,30 +3,25 @@ one machine: latency at T steps with and without the cached input
 projection against DeepLabV3 and PSPNet, the one-pass evaluation of every
 step against evaluating the last step alone, and peak training memory."""
 import copy
-import multiprocessing
 from dataclasses import dataclass, field
-from itertools import islice
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
-from mmengine.config import Config, ConfigDict
+from mmengine.config import Config
 from mmengine.logging import print_log
-from mmengine.structures import PixelData
 from mmengine.utils import ProgressBar
 
-from mmseg.structures import SegDataSample
-from .budget_curve import BASELINE_CONFIGS
-from ..utils.complexity import (RecurrentSegmentorAtSteps, build_segmentor,
+from ..utils.complexity import (RecurrentSegmentorAtSteps,
                                 input_projection_cache, random_image)
-from ..models.cuda_graph_steps import CUDAGraphSteps
-from .latency import (autocast_run, describe_device, graphed_run,
+from ..models.acceleration.cuda_graph_steps import CUDAGraphSteps
+from ..models.exits.step_loop import run_until
+from ..utils.model_zoo import load_mmseg_config
+from .baselines import BENCHMARK_BASELINES, load_baselines, model_title
+from .formatting import ratio
+from .latency import (autocast_run, describe_device, forward_run, graphed_run,
                       median_latencies)
-from ..utils.model_zoo import load_mmseg_config, zoo_model
-
-T = TypeVar('T')
-
-# DeepLabV3 R-101-D8 and PSPNet R-101-D8.
-BENCHMARK_BASELINES = (BASELINE_CONFIGS[1], BASELINE_CONFIGS[0])
+from .memory import MIB, memory_measure, peak_training_memory
+from .workload import check_training_batch, load_model, model_at_steps
 
 
 @dataclass
@@ -105,8 +100,8 @@ class BudgetBenchmark:
             cached = '' if row.cached is None else (
                 'yes' if row.cached else 'no')
             steps = '' if row.steps is None else row.steps
-            ratios = ' | '.join(f'{row.latency / baseline.latency:.3f}'
-                                for baseline in baselines)
+            ratios = ' | '.join(
+                ratio(row.latency, baseline.latency) for baseline in baselines)
             lines.append(f'| {row.title} | {steps} | {cached} | '
                          f'{row.latency * 1e3:.0f} | {ratios} |')
         if self.per_step:
@@ -122,7 +117,7 @@ class BudgetBenchmark:
             '| step T alone (ms) | steps 1..T in one pass (ms) | ratio |',
             '| ---: | ---: | ---: |',
             f'| {alone * 1e3:.0f} | {one_pass * 1e3:.0f} | '
-            f'{one_pass / alone:.3f} |'
+            f'{ratio(one_pass, alone)} |'
         ]
         if self.memory:
             crop_h, crop_w = self.train_crop
@@ -136,9 +131,9 @@ class BudgetBenchmark:
             ]
             for row in self.memory:
                 steps = '' if row.steps is None else row.steps
+                relative = ratio(row.peak_bytes, reference.peak_bytes)
                 lines.append(f'| {row.model} | {steps} | '
-                             f'{row.peak_bytes / 2**20:.0f} | '
-                             f'{row.peak_bytes / reference.peak_bytes:.3f} |')
+                             f'{row.peak_bytes / MIB:.0f} | {relative} |')
         return '\n'.join(lines) + '\n'
 
 
@@ -181,15 +176,10 @@ def benchmark_budget(cfg: Config,
     Returns:
         BudgetBenchmark: The measurements.
     """
-    if measure_memory and train_batch < 2:
-        raise ValueError(
-            f'train_batch must be at least 2, got {train_batch}: BatchNorm '
-            "after DeepLabV3's image pooling cannot train on one image")
-    model = build_segmentor(cfg.model, device)
-    baseline_models = [
-        build_segmentor(load_mmseg_config(config).model, device)
-        for config in baselines
-    ]
+    if measure_memory:
+        check_training_batch(train_batch, 'train_batch')
+    model = load_model(cfg, device=device)
+    baseline_models = load_baselines(baselines, device)
     titles = [model_title(config) for config in baselines]
     image = random_image(model, shape)
     graphed = _graphs_available(cuda_graph, device)
@@ -219,7 +209,7 @@ def benchmark_budget(cfg: Config,
                 MemoryRow(
                     'ours', num_steps,
                     peak_training_memory(
-                        _model_at_steps(cfg.model, num_steps), crop,
+                        model_at_steps(cfg.model, num_steps), crop,
                         train_batch, device)))
             progress.update()
         memory.append(
@@ -244,17 +234,12 @@ def benchmark_budget(cfg: Config,
         per_step=per_step_latency(rows))
 
 
-def model_title(config: str) -> str:
-    """The model-zoo title of a baseline config, or the config itself."""
-    zoo = zoo_model(config)
-    return zoo.title if zoo else config
-
-
 def _graphs_available(cuda_graph: bool, device: str) -> bool:
     if cuda_graph and torch.device(device).type != 'cuda':
         print_log(
             f'--cuda-graph: CUDA graphs need a CUDA device; on {device} '
-            'everything runs eagerly', logger='current')
+            'everything runs eagerly',
+            logger='current')
         return False
     return cuda_graph
 
@@ -277,10 +262,10 @@ def _latency_runs(model: torch.nn.Module,
             runs[('ours', num_steps, True,
                   True)] = _graphed_steps_run(graph_steps, num_steps, image)
     for title, baseline in baselines.items():
-        runs[(title, None, None, False)] = _forward_run(baseline, image)
+        runs[(title, None, None, False)] = forward_run(baseline, image)
         if graphed:
             runs[(title, None, None,
-                  True)] = graphed_run(_forward_run(baseline, image))
+                  True)] = graphed_run(forward_run(baseline, image))
     return runs
 
 
@@ -299,7 +284,7 @@ def per_step_latency(rows: List[LatencyRow]) -> Dict[str, float]:
 
 def _graphed_steps_run(graph_steps: CUDAGraphSteps, num_steps: int,
                        image: torch.Tensor) -> Callable[[], object]:
-    return lambda: list(islice(graph_steps.iter_canvases(image), num_steps))
+    return lambda: run_until(graph_steps.steps(image), num_steps)
 
 
 def _steps_run(model: torch.nn.Module, num_steps: int, cached: bool,
@@ -311,11 +296,6 @@ def _steps_run(model: torch.nn.Module, num_steps: int, cached: bool,
             return at_steps(image)
 
     return run
-
-
-def _forward_run(model: torch.nn.Module,
-                 image: torch.Tensor) -> Callable[[], object]:
-    return lambda: model(image)
 
 
 def _predict_run(model: torch.nn.Module, num_steps: int, all_steps: bool,
@@ -334,92 +314,3 @@ def _predict_run(model: torch.nn.Module, num_steps: int, all_steps: bool,
         return model.predict(image)
 
     return run
-
-
-def _model_at_steps(model_cfg: dict, num_steps: int) -> dict:
-    model_cfg = copy.deepcopy(model_cfg)
-    # Equal step weights: the weights change no memory.
-    model_cfg.decode_head.update(num_steps=num_steps, step_loss_weights=None)
-    return model_cfg
-
-
-def memory_measure(device: str) -> str:
-    """What :func:`peak_training_memory` measures on ``device``."""
-    if torch.device(device).type == 'cuda':
-        return ('peak of torch.cuda.max_memory_allocated during the step, '
-                'less the memory allocated before it')
-    return ('peak resident memory (VmHWM) of a fresh process during the step, '
-            'less its resident memory before it (model and batch built)')
-
-
-def peak_training_memory(model_cfg: dict, crop: Tuple[int, int],
-                         batch_size: int, device: str) -> int:
-    """Bytes one training step (forward, losses, backward) of the model of
-    ``model_cfg`` adds at its peak, on a random batch, measured in a fresh
-    process so that no earlier allocation is reused (see
-    :func:`memory_measure`)."""
-    return in_fresh_process(_training_step_peak,
-                            ConfigDict(model_cfg).to_dict(), tuple(crop),
-                            batch_size, device)
-
-
-def in_fresh_process(function: Callable[..., T], *args) -> T:
-    """``function(*args)`` in a new (spawned) process with this process's
-    number of torch threads and our models registered."""
-    context = multiprocessing.get_context('spawn')
-    with context.Pool(1) as pool:
-        return pool.apply(_call_in_child,
-                          (function, torch.get_num_threads(), *args))
-
-
-def _call_in_child(function: Callable[..., T], threads: int, *args) -> T:
-    import mmseg_convlstm  # noqa: F401  registers our models in the child
-    torch.set_num_threads(threads)
-    return function(*args)
-
-
-def _training_step_peak(model_cfg: dict, crop: Tuple[int, int],
-                        batch_size: int, device: str) -> int:
-    model = build_segmentor(model_cfg, device, training=True)
-    inputs = torch.rand(batch_size, 3, *crop, device=device)
-    num_classes = model.decode_head.num_classes
-    data_samples = [
-        SegDataSample(
-            gt_sem_seg=PixelData(
-                data=torch.randint(num_classes, (1, *crop), device=device)))
-        for _ in range(batch_size)
-    ]
-    return measure_peak(lambda: _loss_backward(model, inputs, data_samples),
-                        device)
-
-
-def _loss_backward(model: torch.nn.Module, inputs: torch.Tensor,
-                   data_samples: list) -> None:
-    loss, _ = model.parse_losses(model.loss(inputs, data_samples))
-    loss.backward()
-
-
-def measure_peak(run: Callable[[], object], device: str) -> int:
-    """Bytes that ``run()`` adds at its peak to the memory of this process
-    on ``device``, as :func:`memory_measure` says."""
-    cuda = torch.device(device).type == 'cuda'
-    if cuda:
-        torch.cuda.reset_peak_memory_stats(device)
-        before = torch.cuda.memory_allocated(device)
-    else:
-        before = _resident_bytes('VmRSS')
-        with open('/proc/self/clear_refs', 'w') as file:
-            file.write('5')  # resets VmHWM to the current resident size
-    run()
-    peak = (
-        torch.cuda.max_memory_allocated(device)
-        if cuda else _resident_bytes('VmHWM'))
-    return peak - before
-
-
-def _resident_bytes(field: str) -> int:
-    with open('/proc/self/status') as file:
-        for line in file:
-            if line.startswith(f'{field}:'):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError(f'/proc/self/status has no {field} (not Linux?)')

@@ -6,7 +6,8 @@ from typing import Callable, Dict, Hashable, Optional
 import torch
 from mmengine.utils import ProgressBar
 
-from ..models.cuda_graph_steps import capture_graph, warm_up_for_capture
+from ..models.acceleration.cuda_graph_steps import (capture_graph,
+                                                    warm_up_for_capture)
 
 
 def _synchronize(device: torch.device) -> None:
@@ -55,6 +56,20 @@ def median_latencies(runs: Dict[Hashable, Callable[[], object]],
                     if progress is not None:
                         progress.update()
     return {name: median(values) for name, values in times.items()}
+
+
+def forward_run(module: torch.nn.Module,
+                inputs: torch.Tensor) -> Callable[[], object]:
+    """The run that :func:`median_latencies` times for a forward pass.
+
+    Args:
+        module (torch.nn.Module): The model, or a part of it.
+        inputs (torch.Tensor): Its inputs, the same tensor at every run.
+
+    Returns:
+        Callable: ``module(inputs)``, without arguments.
+    """
+    return lambda: module(inputs)
 
 
 def describe_device(device: torch.device) -> str:

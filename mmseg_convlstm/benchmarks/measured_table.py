@@ -20,19 +20,19 @@ import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from mmengine.config import Config
-from mmengine.model import revert_sync_batchnorm
 from mmengine.runner import Runner
 from mmengine.utils import ProgressBar
 from torch import nn
 
-from mmseg.apis import init_model
 from mmseg.evaluation import IoUMetric
 from mmseg.registry import DATASETS
 from ..evaluation.deterministic_iou_metric import count_areas
 from ..utils.complexity import (RecurrentSegmentorAtSteps, count_macs,
                                 count_params, random_image, recurrent_macs)
-from .latency import describe_device, median_latencies
-from .position_exit_benchmark import parse_rule
+from .exit_rules import parse_rule
+from .formatting import giga, ratio
+from .latency import describe_device, forward_run, median_latencies
+from .workload import load_model
 
 matplotlib.use('Agg')
 
@@ -125,17 +125,6 @@ class ModelRow:
             self.macs[whole] - self.macs[whole - 1])
 
 
-def load_trained_model(cfg: Config, checkpoint: str,
-                       device: str = 'cpu') -> nn.Module:
-    """:func:`mmseg.apis.init_model` with plain batch norm on the CPU; a
-    recurrent model returns the labels after every step."""
-    cfg = copy.deepcopy(cfg)
-    if 'num_steps' in cfg.model.get('test_cfg', {}):
-        cfg.model.test_cfg.return_all_steps = True
-    model = init_model(cfg, checkpoint, device=device)
-    return revert_sync_batchnorm(model) if device == 'cpu' else model
-
-
 def dataset_classes(cfg: Config) -> Sequence[str]:
     """The class names of the config's validation dataset type."""
     return DATASETS.get(cfg.val_dataloader.dataset.type).METAINFO['classes']
@@ -156,8 +145,9 @@ def evaluate(model: nn.Module,
     steps_used, macs = [], []
     for batch in dataloader:
         for sample in model.test_step(batch):
-            labels = (sample.pred_sem_seg_steps.data if 'pred_sem_seg_steps'
-                      in sample else sample.pred_sem_seg.data)
+            labels = (
+                sample.pred_sem_seg_steps.data if 'pred_sem_seg_steps'
+                in sample else sample.pred_sem_seg.data)
             ground_truth = sample.gt_sem_seg.data[0].to(labels)
             if not areas:
                 areas = [[0] * 4 for _ in labels]
@@ -168,9 +158,9 @@ def evaluate(model: nn.Module,
                     total + area for total, area in zip(areas[step], counted)
                 ]
             steps_used.append(
-                sample.metainfo.get('mean_position_steps',
-                                    sample.metainfo.get(
-                                        'num_steps_used', len(labels))))
+                sample.metainfo.get(
+                    'mean_position_steps',
+                    sample.metainfo.get('num_steps_used', len(labels))))
             if 'macs' in sample.metainfo:
                 macs.append(sample.metainfo['macs'])
             if progress is not None:
@@ -185,8 +175,8 @@ def evaluate(model: nn.Module,
 def _miou(areas: Areas) -> Tuple[float, List[float]]:
     class_iou = IoUMetric.total_area_to_metrics(*areas, ['mIoU'])['IoU']
     class_iou = np.asarray(class_iou, np.float64) * 100
-    return (round(float(np.nanmean(class_iou)), 2),
-            [round(float(value), 2) for value in class_iou])
+    return (round(float(np.nanmean(class_iou)),
+                  2), [round(float(value), 2) for value in class_iou])
 
 
 def with_test_cfg(model: nn.Module, **test_cfg) -> nn.Module:
@@ -217,8 +207,9 @@ PER_CLASS_ROW = re.compile(
     r'^\|\s*(?P<name>[^|]*?)\s*\|\s*(?P<iou>[0-9.]+|nan)\s*\|')
 
 
-def evaluation_from_log(work_dir: str, classes: Sequence[str]
-                        ) -> Optional[Tuple[Evaluation, int]]:
+def evaluation_from_log(
+        work_dir: str,
+        classes: Sequence[str]) -> Optional[Tuple[Evaluation, int]]:
     """The last validation of the newest run in ``work_dir`` and its
     iteration: mIoU after every step (``mIoU@t`` of MMEngine's
     ``scalars.json``, or ``mIoU`` once for a model without steps) and the
@@ -237,7 +228,8 @@ def evaluation_from_log(work_dir: str, classes: Sequence[str]
     last = validations[-1]
     step_miou = [
         round(float(last[f'mIoU@{step}']), 2)
-        for step in range(1, len(last) + 1) if f'mIoU@{step}' in last
+        for step in range(1,
+                          len(last) + 1) if f'mIoU@{step}' in last
     ] or [round(float(last['mIoU']), 2)]
     class_iou = _last_class_table(
         osp.join(run, f'{osp.basename(run)}.log'), classes)
@@ -291,10 +283,10 @@ def measure_costs(rows: Sequence[ModelRow],
             ]
             for steps in latency_steps:
                 module = RecurrentSegmentorAtSteps(model, steps)
-                runs[(index, steps)] = _runner(module, image)
+                runs[(index, steps)] = forward_run(module, image)
         else:
             row.macs = [float(count_macs(model, (image, )))]
-            runs[(index, 0)] = _runner(model, image)
+            runs[(index, 0)] = forward_run(model, image)
     if repeats:
         latencies = median_latencies(
             runs, torch.device(device), repeats=repeats)
@@ -311,21 +303,19 @@ def _without_auxiliary_head(model: nn.Module) -> nn.Module:
     return module
 
 
-def _runner(module: nn.Module, image: torch.Tensor):
-    return lambda: module(image)
-
-
-def evaluate_row(name: str,
-                 cfg: Config,
-                 checkpoint: Optional[str],
-                 work_dir: str,
-                 adaptive_exit: Optional[dict] = None,
-                 time_budget_ms: Optional[float] = None,
-                 device: str = 'cpu',
-                 position_exits: Sequence[str] = ()
-                 ) -> Tuple[ModelRow, nn.Module]:
-    """Evaluates one trained model on its ``val_dataloader``: every step,
-    and for a recurrent model also with ``adaptive_exit``,
+def evaluate_row(
+    name: str,
+    cfg: Config,
+    checkpoint: Optional[str],
+    work_dir: str,
+    adaptive_exit: Optional[dict] = None,
+    time_budget_ms: Optional[float] = None,
+    device: str = 'cpu',
+    position_exits: Sequence[str] = ()
+) -> Tuple[ModelRow, nn.Module]:
+    """Evaluates one trained model on its ``val_dataloader`` (see
+    :func:`~.workload.load_model`): every step, and for a recurrent model
+    (which returns the labels after every step) also with ``adaptive_exit``,
     ``time_budget_ms`` and per-position exit with each rule of
     ``position_exits`` (``'KEY=VALUE'`` of ``test_cfg.adaptive_exit``,
     e.g. ``'confidence=0.7'``) when given. Without a ``checkpoint`` its
@@ -337,8 +327,11 @@ def evaluate_row(name: str,
         FileNotFoundError: Without a checkpoint and a validation in the
             log.
     """
-    model = load_trained_model(cfg, checkpoint, device)
     recurrent = 'num_steps' in cfg.model.get('test_cfg', {})
+    if recurrent:
+        cfg = copy.deepcopy(cfg)
+        cfg.model.test_cfg.return_all_steps = True
+    model = load_model(cfg, checkpoint, device)
     if checkpoint is None:
         logged = evaluation_from_log(work_dir, dataset_classes(cfg))
         if logged is None:
@@ -351,9 +344,9 @@ def evaluate_row(name: str,
         row.training_curve = read_training_curve(work_dir)
         return row, model
     dataloader = Runner.build_dataloader(cfg.val_dataloader)
-    variants = int(recurrent) * ((adaptive_exit is not None) +
-                                 (time_budget_ms is not None) +
-                                 len(position_exits))
+    variants = int(recurrent) * (
+        (adaptive_exit is not None) +
+        (time_budget_ms is not None) + len(position_exits))
     progress = ProgressBar(len(dataloader.dataset) * (1 + variants))
     row = ModelRow(name, cfg.filename, checkpoint,
                    checkpoint_iteration(checkpoint), recurrent, 0, [],
@@ -368,8 +361,7 @@ def evaluate_row(name: str,
             progress)
     for rule in position_exits if recurrent else ():
         row.position_exits[rule] = evaluate(
-            with_test_cfg(
-                model, adaptive_exit=position_exit_config(rule)),
+            with_test_cfg(model, adaptive_exit=position_exit_config(rule)),
             dataloader, progress)
     row.training_curve = read_training_curve(work_dir)
     return row, model
@@ -378,7 +370,7 @@ def evaluate_row(name: str,
 def position_exit_config(rule: str) -> dict:
     """``test_cfg.adaptive_exit`` of per-position exit with one rule such as
     ``'confidence=0.7'`` or ``'settle_steps=2,min_steps=2'`` (see
-    :func:`~.position_exit_benchmark.parse_rule`, which names a bad rule in
+    :func:`~.exit_rules.parse_rule`, which names a bad rule in
     its ValueError)."""
     return dict(per_position=True, **parse_rule(rule))
 
@@ -387,10 +379,6 @@ def reference_row(rows: Sequence[ModelRow],
                   name_part: str = 'deeplabv3') -> Optional[ModelRow]:
     """The first model whose name contains ``name_part``."""
     return next((row for row in rows if name_part in row.name), None)
-
-
-def _giga(value: float) -> str:
-    return f'{value / 1e9:.2f}'
 
 
 def _ms(seconds: Optional[float]) -> str:
@@ -425,25 +413,18 @@ def _summary_table(rows: Sequence[ModelRow], shape: Tuple[int, int],
     reference_macs = reference.macs[0] if reference else None
     reference_latency = reference.latency.get(0) if reference else None
     for row in rows:
-        trained = f'{row.iteration}' + (' (log)' if row.checkpoint is None
-                                        else '')
+        trained = f'{row.iteration}' + (' (log)'
+                                        if row.checkpoint is None else '')
         for steps in sorted(row.latency) or [0]:
             index = max(steps, 1) - 1
             macs = row.macs[index]
             latency = row.latency.get(steps)
-            lines.append(
-                f'| {row.name} | {trained} | {steps or ""} | '
-                f'{row.params / 1e6:.2f} | {_giga(macs)} | '
-                f'{_ratio(macs, reference_macs)} | {_ms(latency)} | '
-                f'{_ratio(latency, reference_latency)} | '
-                f'{row.evaluation.step_miou[index]:.2f} |')
+            lines.append(f'| {row.name} | {trained} | {steps or ""} | '
+                         f'{row.params / 1e6:.2f} | {giga(macs)} | '
+                         f'{ratio(macs, reference_macs)} | {_ms(latency)} | '
+                         f'{ratio(latency, reference_latency)} | '
+                         f'{row.evaluation.step_miou[index]:.2f} |')
     return '\n'.join(lines)
-
-
-def _ratio(value: Optional[float], reference: Optional[float]) -> str:
-    if value is None or not reference:
-        return ''
-    return f'{value / reference:.3f}'
 
 
 def _class_table(rows: Sequence[ModelRow], classes: Sequence[str]) -> str:
@@ -470,11 +451,11 @@ def _step_table(rows: Sequence[ModelRow]) -> str:
             continue
         for step, miou in enumerate(row.evaluation.step_miou, 1):
             lines.append(f'| {row.name} | {step} steps | {step} | '
-                         f'{_giga(row.macs[step - 1])} | {miou:.2f} |')
+                         f'{giga(row.macs[step - 1])} | {miou:.2f} |')
         for rule, evaluation in row.rules():
             lines.append(
                 f'| {row.name} | {rule} | {evaluation.mean_steps:.2f} | '
-                f'{_giga(row.macs_of(evaluation))} | '
+                f'{giga(row.macs_of(evaluation))} | '
                 f'{evaluation.step_miou[-1]:.2f} |')
     return '\n'.join(lines)
 
@@ -486,12 +467,10 @@ def _training_table(rows: Sequence[ModelRow]) -> str:
         '| ---: |' + ' ---: |' * len(rows)
     ]
     for iteration in iterations:
-        values = [
-            dict(row.training_curve).get(iteration) for row in rows
-        ]
-        lines.append(f'| {iteration} | ' + ' | '.join(
-            '' if value is None else f'{value:.2f}' for value in values) +
-                     ' |')
+        values = [dict(row.training_curve).get(iteration) for row in rows]
+        lines.append(f'| {iteration} | ' +
+                     ' | '.join('' if value is None else f'{value:.2f}'
+                                for value in values) + ' |')
     return '\n'.join(lines)
 
 
@@ -531,11 +510,7 @@ def _met(condition: bool) -> str:
     return 'met' if condition else 'not met'
 
 
-RULE_MARKERS = {
-    'adaptive exit': '*',
-    'time budget': 'D',
-    'per position': '^'
-}
+RULE_MARKERS = {'adaptive exit': '*', 'time budget': 'D', 'per position': '^'}
 
 
 def short_names(names: Sequence[str]) -> List[str]:
@@ -546,15 +521,15 @@ def short_names(names: Sequence[str]) -> List[str]:
         return list(names)
     shared_start = 0
     while (shared_start < min(map(len, parts)) - 1
-           and len({p[shared_start] for p in parts}) == 1):
+           and len({p[shared_start]
+                    for p in parts}) == 1):
         shared_start += 1
     shared_end = 0
     while (shared_end < min(map(len, parts)) - shared_start - 1
-           and len({p[-1 - shared_end] for p in parts}) == 1):
+           and len({p[-1 - shared_end]
+                    for p in parts}) == 1):
         shared_end += 1
-    return [
-        '_'.join(p[shared_start:len(p) - shared_end]) for p in parts
-    ]
+    return ['_'.join(p[shared_start:len(p) - shared_end]) for p in parts]
 
 
 def plot_accuracy_against_macs(rows: Sequence[ModelRow], path: str,
@@ -571,7 +546,10 @@ def plot_accuracy_against_macs(rows: Sequence[ModelRow], path: str,
             axes.plot(gmacs, row.evaluation.step_miou, 's', ms=8, label=name)
             continue
         (line, ) = axes.plot(
-            gmacs, row.evaluation.step_miou, 'o-', ms=3,
+            gmacs,
+            row.evaluation.step_miou,
+            'o-',
+            ms=3,
             label=f'{name}, T = 1..{len(row.macs)}')
         for rule, evaluation in row.rules():
             axes.plot(

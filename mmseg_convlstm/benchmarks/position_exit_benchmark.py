@@ -8,16 +8,17 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config
-from mmengine.runner import Runner, load_checkpoint
+from mmengine.runner import Runner
 from torch import Tensor
 
-from ..models.convlstm_canvas_head import ConvLSTMCanvasHead
-from ..models.recurrent_encoder_decoder import RecurrentEncoderDecoder
-from ..models.step_policies import PositionExitRule
-from ..utils.complexity import build_segmentor
+from ..models.decode_heads.convlstm_canvas_head import ConvLSTMCanvasHead
+from ..models import RecurrentEncoderDecoder
+from ..models.exits.position_exit import (PositionExitRule, advance_positions,
+                                          run_until_positions_settle)
+from .exit_rules import parse_rule
 from .latency import describe_device, median_latencies
+from .workload import random_batch
 
-RULE_KEYS = {'confidence': float, 'settle_steps': int, 'min_steps': int}
 DEFAULT_FRACTIONS = (1.0, 0.5, 0.25, 0.1, 0.02)
 DENSE = 'dense'
 
@@ -86,53 +87,6 @@ class PositionExitReport:
         return '\n'.join(lines) + '\n'
 
 
-def parse_rule(text: str) -> Dict[str, float]:
-    """The keyword arguments of one rule given as ``key=value`` pairs
-    joined by commas, e.g. ``confidence=0.7`` or
-    ``settle_steps=2,min_steps=2``.
-
-    Args:
-        text (str): The rule; keys ``confidence``, ``settle_steps``,
-            ``min_steps``, at least one of the first two.
-
-    Returns:
-        dict: The rule's keys and values.
-    """
-    rule = parse_key_values(text, RULE_KEYS)
-    _check_rule(text, rule)
-    return rule
-
-
-def parse_key_values(text: str, types: Dict[str, type]) -> Dict[str, float]:
-    """``key=value`` pairs joined by commas, each key among ``types`` and
-    its value converted by its type; a ValueError names ``text`` and the
-    bad pair."""
-    rule = {}
-    for pair in text.split(','):
-        key, sep, value = pair.partition('=')
-        if not sep or key not in types:
-            raise ValueError(
-                f'rule {text!r}: {pair!r} is not key=value with a key among '
-                f'{sorted(types)}')
-        try:
-            rule[key] = types[key](value)
-        except ValueError:
-            raise ValueError(f'rule {text!r}: {key} must be of type '
-                             f'{types[key].__name__}, got {value!r}')
-    return rule
-
-
-def _check_rule(text: str, rule: Dict[str, float]) -> None:
-    if 'confidence' not in rule and 'settle_steps' not in rule:
-        raise ValueError(
-            f'rule {text!r} names neither confidence nor settle_steps')
-    if not 0 < rule.get('confidence', 1) <= 1:
-        raise ValueError(f'rule {text!r}: confidence must be in (0, 1]')
-    if min(rule.get('settle_steps', 1), rule.get('min_steps', 1)) < 1:
-        raise ValueError(
-            f'rule {text!r}: settle_steps and min_steps must be at least 1')
-
-
 def make_rule(rule: Dict[str, float]) -> PositionExitRule:
     """A fresh :class:`PositionExitRule` of a parsed rule (``min_steps``
     defaults to 1, as in ``test_cfg.adaptive_exit``)."""
@@ -149,19 +103,22 @@ def check_fractions(fractions: Sequence[float]) -> None:
             f'fractions must be in (0, 1] (and at least one), got {bad}')
 
 
-def load_model(cfg: Config, checkpoint: Optional[str],
-               device: str) -> torch.nn.Module:
-    """The config's segmentor in eval mode on ``device`` with the weights
-    of ``checkpoint`` (none loaded when it is None)."""
-    model = build_segmentor(cfg.model, device=device)
-    if checkpoint is not None:
-        load_checkpoint(model, checkpoint, map_location=device)
+def check_model(model: torch.nn.Module) -> None:
+    """Refuses a model the benchmark cannot step.
+
+    Args:
+        model (torch.nn.Module): The segmentor (see
+            :func:`~.workload.load_model`).
+
+    Raises:
+        ValueError: Unless it is a :class:`RecurrentEncoderDecoder` with a
+            :class:`ConvLSTMCanvasHead`.
+    """
     if not (isinstance(model, RecurrentEncoderDecoder)
             and isinstance(model.decode_head, ConvLSTMCanvasHead)):
         raise ValueError('the benchmark needs model.type='
                          "'RecurrentEncoderDecoder' with model.decode_head a "
                          'ConvLSTMCanvasHead')
-    return model
 
 
 def dataset_images(cfg: Config, num_images: int) -> List[dict]:
@@ -194,14 +151,9 @@ def random_features(model: torch.nn.Module, num_images: int,
                     shape: Tuple[int, int]) -> List[Tensor]:
     """The head's input feature maps of ``num_images`` random images of
     ``shape`` (H, W), seeded."""
-    device = next(model.parameters()).device
-    generator = torch.Generator().manual_seed(0)
-    features = []
+    images = random_batch(model, shape, num_images, seed=0)['inputs']
     with torch.no_grad():
-        for _ in range(num_images):
-            image = torch.rand(1, 3, *shape, generator=generator)
-            features.append(model.head_features(image.to(device)))
-    return features
+        return [model.head_features(image) for image in images.split(1)]
 
 
 def mean_position_steps(head: ConvLSTMCanvasHead, features: Sequence[Tensor],
@@ -210,8 +162,8 @@ def mean_position_steps(head: ConvLSTMCanvasHead, features: Sequence[Tensor],
     positions of all ``features``."""
     with torch.no_grad():
         exit_steps = [
-            head.run_until_positions_settle(feature, steps,
-                                            make_rule(rule))[1].flatten()
+            run_until_positions_settle(head, feature, steps,
+                                       make_rule(rule))[1].flatten()
             for feature in features
         ]
     return float(torch.cat(exit_steps).float().mean())
@@ -231,8 +183,8 @@ def head_runs(head: ConvLSTMCanvasHead, features: Sequence[Tensor], steps: int,
 
         def run() -> None:
             for feature in features:
-                head.run_until_positions_settle(feature, steps,
-                                                make_rule(rule))
+                run_until_positions_settle(head, feature, steps,
+                                           make_rule(rule))
 
         return run
 
@@ -247,11 +199,11 @@ def fraction_step_run(head: ConvLSTMCanvasHead,
                       seed: int = 0) -> Tuple[Callable[[], None], int]:
     """One step of a random ``fraction`` of every feature map's positions
     from the state after step 1, the others keeping their state, as
-    :meth:`ConvLSTMCanvasHead.advance_positions` runs it: the state as rows,
-    the running positions' projection and step as matrix products, every
-    position's state written back. This is what a video frame with
-    per-position steps (``video_cfg.position_exit``, at most one step)
-    costs when ``fraction`` of its positions run.
+    :func:`~..models.exits.position_exit.advance_positions` runs it: the
+    state as rows, the running positions' projection and step as matrix
+    products, every position's state written back. This is what a video
+    frame with per-position steps (``video_cfg.position_exit``, at most one
+    step) costs when ``fraction`` of its positions run.
 
     Args:
         head (ConvLSTMCanvasHead): The head.
@@ -274,14 +226,14 @@ def fraction_step_run(head: ConvLSTMCanvasHead,
             runs = torch.zeros(total, dtype=torch.bool)
             runs[torch.randperm(total, generator=generator)[:count]] = True
             # The state as a frame with per-position steps leaves it.
-            state = head.advance_positions(feature, 1, rule)[0]
+            state = advance_positions(head, feature, 1, rule)[0]
             prepared.append(
                 (feature, state,
                  runs.view(1, *feature.shape[2:]).to(feature.device), count))
 
     def run() -> None:
         for feature, state, runs, _ in prepared:
-            head.advance_positions(feature, 1, rule, state, runs)
+            advance_positions(head, feature, 1, rule, state, runs)
 
     return run, prepared[0][3]
 

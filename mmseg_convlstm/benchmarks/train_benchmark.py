@@ -9,19 +9,19 @@ from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
-from mmengine.config import Config, ConfigDict
+from mmengine.config import Config
 from mmengine.optim import OptimWrapper, build_optim_wrapper
-from mmengine.structures import PixelData
 from mmengine.utils import ProgressBar
 
 from mmseg.models.segmentors import BaseSegmentor
-from mmseg.structures import SegDataSample
 from ..engine.mixed_precision import PRECISIONS, optim_wrapper_in_precision
-from .inference_benchmark import (BENCHMARK_BASELINES, in_fresh_process,
-                                  measure_peak, memory_measure, model_title)
 from ..utils.complexity import build_segmentor
-from .latency import describe_device, median_latencies
 from ..utils.model_zoo import load_mmseg_config
+from .baselines import BENCHMARK_BASELINES, model_title
+from .formatting import ratio
+from .latency import describe_device, median_latencies
+from .memory import MIB, memory_measure, peak_training_memory
+from .workload import check_training_batch, model_at_steps, random_batch
 
 
 @dataclass
@@ -59,10 +59,12 @@ class TrainBenchmark:
     def markdown(self) -> str:
         """One Markdown table: seconds per iteration, the ratio to each
         baseline in the same precision, the head-and-loss share, memory."""
-        titles = list(dict.fromkeys(
-            row.model for row in self.rows if row.steps is None))
-        reference = {(row.model, row.precision): row
-                     for row in self.rows if row.steps is None}
+        titles = list(
+            dict.fromkeys(row.model for row in self.rows if row.steps is None))
+        reference = {
+            (row.model, row.precision): row.seconds
+            for row in self.rows if row.steps is None
+        }
         height, width = self.crop
         lines = [
             f'Training iteration (SGD update included) at {height}x{width}, '
@@ -76,19 +78,15 @@ class TrainBenchmark:
         ]
         for row in self.rows:
             ratios = ' | '.join(
-                _ratio(row.seconds, reference.get((title, row.precision)))
+                ratio(row.seconds, reference.get((title, row.precision)))
                 for title in titles)
             share = '' if row.head_share is None else f'{row.head_share:.0%}'
             peak = ('' if row.peak_bytes is None else
-                    f'{row.peak_bytes / 2**20:.0f}')
+                    f'{row.peak_bytes / MIB:.0f}')
             steps = '' if row.steps is None else row.steps
             lines.append(f'| {row.model} | {steps} | {row.precision} | '
                          f'{row.seconds:.3f} | {ratios} | {share} | {peak} |')
         return '\n'.join(lines) + '\n'
-
-
-def _ratio(seconds: float, reference: Optional[TrainRow]) -> str:
-    return '' if reference is None else f'{seconds / reference.seconds:.3f}'
 
 
 def benchmark_train(cfg: Config,
@@ -124,45 +122,55 @@ def benchmark_train(cfg: Config,
         TrainBenchmark: The measurements.
     """
     _check_arguments(precisions, batch, device)
-    models = {('ours', num_steps): _our_model_cfg(cfg.model, num_steps, crop)
-              for num_steps in steps}
+    models = {
+        ('ours', num_steps): model_at_steps(cfg.model, num_steps)
+        for num_steps in steps
+    }
     for config in baselines:
-        models[(model_title(config), None)] = _with_crop(
-            load_mmseg_config(config).model, crop)
+        models[(model_title(config), None)] = load_mmseg_config(config).model
+    models = {
+        key: _with_crop(model_cfg, crop)
+        for key, model_cfg in models.items()
+    }
+    optim_wrappers = {
+        precision: optim_wrapper_in_precision(cfg.optim_wrapper, precision)
+        for precision in precisions
+    }
     runs, head_runs = {}, {}
     for (title, num_steps), model_cfg in models.items():
         model = build_segmentor(model_cfg, device, training=True)
-        data = random_batch(model, crop, batch)
+        data = random_batch(model, crop, batch, loaded=True)
         for precision in precisions:
-            optim_wrapper = build_optim_wrapper(
-                model,
-                optim_wrapper_in_precision(cfg.optim_wrapper, precision))
-            runs[(title, num_steps, precision)] = _iteration_run(
-                model, data, optim_wrapper)
+            optim_wrapper = build_optim_wrapper(model,
+                                                optim_wrappers[precision])
+            runs[(title, num_steps,
+                  precision)] = _iteration_run(model, data, optim_wrapper)
             if num_steps is not None:
-                head_runs[(title, num_steps, precision)] = _head_run(
-                    model, data, optim_wrapper)
+                head_runs[(title, num_steps,
+                           precision)] = _head_run(model, data, optim_wrapper)
     memory_runs = len(models) * len(precisions) if measure_memory else 0
     progress = ProgressBar(repeats * (len(runs) + len(head_runs)) +
                            memory_runs)
     head_runs = {('head', *key): run for key, run in head_runs.items()}
-    seconds = median_latencies(
-        {**runs, **head_runs},
-        torch.device(device),
-        repeats=repeats,
-        progress=progress,
-        with_grad=True)
+    seconds = median_latencies({
+        **runs,
+        **head_runs
+    },
+                               torch.device(device),
+                               repeats=repeats,
+                               progress=progress,
+                               with_grad=True)
     rows = []
     for (title, num_steps, precision) in runs:
         key = (title, num_steps, precision)
         peak = None
         if measure_memory:
-            peak = peak_training_memory(
-                models[(title, num_steps)], cfg.optim_wrapper, precision,
-                crop, batch, device)
+            peak = peak_training_memory(models[(title, num_steps)], crop,
+                                        batch, device,
+                                        optim_wrappers[precision])
             progress.update()
-        head_share = (None if num_steps is None else
-                      seconds[('head', *key)] / seconds[key])
+        head_share = (None if num_steps is None else seconds[('head', *key)] /
+                      seconds[key])
         rows.append(
             TrainRow(title, num_steps, precision, seconds[key], head_share,
                      peak))
@@ -186,43 +194,13 @@ def _check_arguments(precisions: Sequence[str], batch: int,
             'fp16 and bf16 train with MMEngine\'s AmpOptimWrapper, which '
             'needs a GPU (CUDA, NPU, MLU or MUSA): measure them with --device '
             'cuda, or measure fp32 on the CPU')
-    if batch < 2:
-        raise ValueError(
-            f'batch must be at least 2, got {batch}: BatchNorm after '
-            "DeepLabV3's image pooling cannot train on one image")
+    check_training_batch(batch)
 
 
 def _with_crop(model_cfg: dict, crop: Tuple[int, int]) -> dict:
     model_cfg = copy.deepcopy(model_cfg)
     model_cfg.data_preprocessor.size = tuple(crop)
     return model_cfg
-
-
-def _our_model_cfg(model_cfg: dict, num_steps: int,
-                   crop: Tuple[int, int]) -> dict:
-    model_cfg = _with_crop(model_cfg, crop)
-    # Equal step weights, as the configs train.
-    model_cfg.decode_head.update(num_steps=num_steps, step_loss_weights=None)
-    return model_cfg
-
-
-def random_batch(model: BaseSegmentor, crop: Tuple[int, int],
-                 batch: int) -> dict:
-    """A batch as the dataloader gives it, on the CPU (the model's data
-    preprocessor moves it): ``batch`` random 8-bit images of size ``crop``
-    and random labels of the model's classes."""
-    num_classes = model.decode_head.num_classes
-    return dict(
-        inputs=[
-            torch.randint(256, (3, *crop), dtype=torch.uint8)
-            for _ in range(batch)
-        ],
-        data_samples=[
-            SegDataSample(
-                gt_sem_seg=PixelData(
-                    data=torch.randint(num_classes, (1, *crop))))
-            for _ in range(batch)
-        ])
 
 
 def _iteration_run(model: BaseSegmentor, data: dict,
@@ -251,24 +229,3 @@ def _head_run(model: BaseSegmentor, data: dict,
         head.zero_grad(set_to_none=True)
 
     return run
-
-
-def peak_training_memory(model_cfg: dict, optim_wrapper: dict,
-                         precision: str, crop: Tuple[int, int], batch: int,
-                         device: str) -> int:
-    """Bytes one training iteration of the model of ``model_cfg`` in
-    ``precision`` adds at its peak, measured in a fresh process (see
-    :func:`memory_measure`)."""
-    return in_fresh_process(
-        _iteration_peak,
-        ConfigDict(model_cfg).to_dict(),
-        optim_wrapper_in_precision(optim_wrapper, precision).to_dict(),
-        tuple(crop), batch, device)
-
-
-def _iteration_peak(model_cfg: dict, optim_wrapper: dict,
-                    crop: Tuple[int, int], batch: int, device: str) -> int:
-    model = build_segmentor(model_cfg, device, training=True)
-    data = random_batch(model, crop, batch)
-    wrapper = build_optim_wrapper(model, ConfigDict(optim_wrapper))
-    return measure_peak(lambda: model.train_step(data, wrapper), device)

@@ -13,18 +13,17 @@ from mmengine.utils import ProgressBar
 from torch import Tensor
 from torch.utils.data import DataLoader
 
-from mmseg.apis import init_model
 from mmseg.evaluation import IoUMetric
 from mmseg.models import BaseSegmentor
 from mmseg.structures import SegDataSample
 from ..evaluation.deterministic_iou_metric import count_areas
-from ..models.convlstm_canvas_head import ConvLSTMCanvasHead
+from ..models.decode_heads.convlstm_canvas_head import ConvLSTMCanvasHead
 from ..apis.recurrent_video_inferencer import RecurrentVideoInferencer
-from ..models.step_policies import VideoPositionExit
+from ..models.exits.step_policies import VideoPositionExit
 from ..utils.complexity import position_macs
-from ..utils.video_macs import (average_frame_macs, feature_macs,
-                                recurrent_step_macs)
-from .position_exit_benchmark import parse_key_values
+from .video_macs import (average_frame_macs, feature_macs, recurrent_step_macs)
+from .exit_rules import parse_key_values
+from .workload import load_model
 
 VIDEO_DATALOADER_KEY = 'video_test_dataloader'
 VIDEO_RULE_KEYS = dict(
@@ -66,11 +65,13 @@ def parse_video_rule(text: str) -> dict:
     return rule
 
 
-def video_settings(context_frames: Sequence[int],
-                   steps_per_frame: Sequence[int],
-                   static_steps: int,
-                   backbone_intervals: Sequence[int] = (1, ),
-                   position_exits: Sequence[str] = ()) -> List[Setting]:
+def video_settings(
+    context_frames: Sequence[int],
+    steps_per_frame: Sequence[int],
+    static_steps: int,
+    backbone_intervals: Sequence[int] = (1, ),
+    position_exits: Sequence[str] = ()
+) -> List[Setting]:
     """The static baseline after 1..``static_steps`` steps, the video grid
     of ``context_frames`` x ``steps_per_frame`` x ``backbone_intervals``,
     then each of ``context_frames`` with each per-position rule of
@@ -136,9 +137,10 @@ def evaluate_video_settings(model: BaseSegmentor, dataloader: DataLoader,
                 for canvas, cost in setting_predictions:
                     labels = inferencer.labels(canvas, data_sample)
                     areas[setting].append(
-                        count_areas(
-                            labels, data_sample.gt_sem_seg.data[0].to(labels),
-                            num_classes, dataloader.dataset.ignore_index))
+                        count_areas(labels,
+                                    data_sample.gt_sem_seg.data[0].to(labels),
+                                    num_classes,
+                                    dataloader.dataset.ignore_index))
                     costs[setting].append(cost)
             progress.update()
     return [
@@ -147,11 +149,13 @@ def evaluate_video_settings(model: BaseSegmentor, dataloader: DataLoader,
     ]
 
 
-def _streams(model: BaseSegmentor, settings: Sequence[Setting]
-             ) -> Dict[Setting, RecurrentVideoInferencer]:
+def _streams(
+        model: BaseSegmentor, settings: Sequence[Setting]
+) -> Dict[Setting, RecurrentVideoInferencer]:
     """An inferencer for every video and per-position setting."""
     return {
-        setting: RecurrentVideoInferencer(
+        setting:
+        RecurrentVideoInferencer(
             model,
             steps_per_frame=setting.steps_per_frame,
             backbone_interval=setting.backbone_interval,
@@ -281,28 +285,30 @@ def frame_macs_rows(model: BaseSegmentor,
                     input_shape: Tuple[int, int],
                     steps_per_frame: Sequence[int],
                     static_steps: int,
-                    backbone_intervals: Sequence[int] = (1, )) -> List[dict]:
+                    backbone_intervals: Sequence[int] = (1, )
+                    ) -> List[dict]:
     """GMACs per frame of the static baseline after 1..``static_steps``
     steps and of streaming with each of ``steps_per_frame`` and
     ``backbone_intervals``, on inputs of ``input_shape``; no data needed
     (see :func:`add_frame_macs`)."""
     rows = [
-        dict(setting._asdict(), input_shape=list(input_shape))
-        for setting in video_settings([1], steps_per_frame, static_steps,
-                                      backbone_intervals)
+        dict(setting._asdict(), input_shape=list(input_shape)) for setting in
+        video_settings([1], steps_per_frame, static_steps, backbone_intervals)
     ]
     add_frame_macs(model, rows)
     return rows
 
 
-def run_video_benchmark(cfg: Config,
-                        checkpoint: str,
-                        context_frames: Sequence[int],
-                        steps_per_frame: Sequence[int],
-                        static_steps: Optional[int] = None,
-                        device: str = 'cpu',
-                        backbone_intervals: Sequence[int] = (1, ),
-                        position_exits: Sequence[str] = ()) -> List[dict]:
+def run_video_benchmark(
+    cfg: Config,
+    checkpoint: str,
+    context_frames: Sequence[int],
+    steps_per_frame: Sequence[int],
+    static_steps: Optional[int] = None,
+    device: str = 'cpu',
+    backbone_intervals: Sequence[int] = (1, ),
+    position_exits: Sequence[str] = ()
+) -> List[dict]:
     """Evaluates a checkpoint on the clips of the config's
     ``video_test_dataloader`` in every setting (see :func:`video_settings`)
     and counts the MACs per frame of each.
@@ -332,7 +338,7 @@ def run_video_benchmark(cfg: Config,
                        'dataloader of CityscapesSequenceDataset clips)')
     loader_cfg = copy.deepcopy(cfg[VIDEO_DATALOADER_KEY])
     loader_cfg.dataset.context_frames = max(context_frames)
-    model = init_model(copy.deepcopy(cfg), checkpoint, device)
+    model = load_model(cfg, checkpoint, device)
     static_steps = static_steps or model.inference_steps
     rows = evaluate_video_settings(
         model, Runner.build_dataloader(loader_cfg),

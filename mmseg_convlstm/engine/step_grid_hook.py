@@ -9,7 +9,7 @@ from mmengine.runner import Runner
 
 from mmseg.registry import HOOKS
 from mmseg.structures import SegDataSample
-from ..models.recurrent_encoder_decoder import step_labels_of
+from ..models.segmentors.recurrent_encoder_decoder import step_labels_of
 from ..visualization.step_pictures import render_step_grid
 
 

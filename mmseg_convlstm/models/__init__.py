@@ -1,8 +1,9 @@
-from .clip_recurrent_encoder_decoder import ClipRecurrentEncoderDecoder
-from .clip_seg_data_preprocessor import ClipSegDataPreProcessor
-from .convlstm_canvas_head import ConvLSTMCanvasHead, RecurrentState
-from .convlstm_cell import ConvLSTMCell
-from .recurrent_encoder_decoder import RecurrentEncoderDecoder
+"""The model in MMSeg's shape: decode heads, segmentors, layers, losses,
+exits (when the steps stop) and acceleration."""
+from .data_preprocessors import ClipSegDataPreProcessor
+from .decode_heads import ConvLSTMCanvasHead
+from .layers import ConvLSTMCell, RecurrentState
+from .segmentors import ClipRecurrentEncoderDecoder, RecurrentEncoderDecoder
 
 __all__ = [
     'ClipRecurrentEncoderDecoder', 'ClipSegDataPreProcessor',

@@ -1,2 +1,3 @@
-"""Counting shared by the benchmarks, the analyses and the tools: MACs and
-parameters of segmentors and of video frames, and MMSeg's model zoo."""
+"""Counting shared by the model, the benchmarks, the analyses and the tools:
+MACs and parameters of segmentors (MMEngine's counter), and MMSeg's model
+zoo. Nothing here imports the package's other rooms."""

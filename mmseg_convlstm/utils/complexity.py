@@ -11,7 +11,7 @@ without the auxiliary head, the final upsampling or the argmax).
 import copy
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator, List, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -79,30 +79,50 @@ class RecurrentSegmentorAtSteps(nn.Module):
 
     def forward(self, inputs: Tensor) -> Tensor:
         """The canvas after ``num_steps`` steps."""
-        features = self.segmentor.extract_feat(inputs)
-        return self.segmentor.decode_head.forward_steps(
-            features, self.num_steps)[-1]
+        features = self.segmentor.head_features(inputs)
+        return self.segmentor.decode_head.run_steps(features,
+                                                    self.num_steps)[0][-1]
 
 
-class _Backbone(nn.Module):
+class HeadFeatures(nn.Module):
+    """What a recurrent segmentor computes once per image or frame
+    (``head_features``: the backbone and any context module), as a module
+    for MMEngine's counter.
+
+    Args:
+        segmentor (RecurrentEncoderDecoder): The model.
+    """
 
     def __init__(self, segmentor: BaseSegmentor) -> None:
         super().__init__()
         self.segmentor = segmentor
 
-    def forward(self, inputs: Tensor) -> Tuple[Tensor]:
-        return tuple(self.segmentor.extract_feat(inputs))
+    def forward(self, inputs: Tensor) -> Tensor:
+        return self.segmentor.head_features(inputs)
 
 
-class _HeadAtSteps(nn.Module):
+class RecurrentSteps(nn.Module):
+    """``num_steps`` steps of a recurrent head on the features it is given,
+    from ``state`` (None for zeros), as a module for MMEngine's counter.
 
-    def __init__(self, head: nn.Module, num_steps: int) -> None:
+    Args:
+        head (ConvLSTMCanvasHead): The head.
+        num_steps (int): Steps to run.
+        state (RecurrentState, optional): Where the steps start (a video
+            frame's carried state). Default: None.
+    """
+
+    def __init__(self,
+                 head: nn.Module,
+                 num_steps: int,
+                 state: Optional[object] = None) -> None:
         super().__init__()
         self.head = head
         self.num_steps = num_steps
+        self.state = state
 
-    def forward(self, features: Tuple[Tensor]) -> Tensor:
-        return self.head.forward_steps(features, self.num_steps)[-1]
+    def forward(self, features: Tensor) -> Tensor:
+        return self.head.run_steps(features, self.num_steps, self.state)[0][-1]
 
 
 @dataclass
@@ -110,9 +130,10 @@ class RecurrentMACs:
     """MACs of a recurrent segmentor at every number of steps.
 
     Args:
-        backbone (int): MACs of the backbone, spent once per image.
-        head (list[int]): MACs of the recurrent head run for 1, 2, ...
-            steps.
+        backbone (int): MACs of what runs once per image: the backbone and
+            any context module of the head.
+        head (list[int]): MACs of the recurrent steps (the bottom cell's
+            cached input projection included) run for 1, 2, ... steps.
     """
     backbone: int
     head: List[int]
@@ -141,9 +162,10 @@ class RecurrentMACs:
 
 
 def backbone_macs(model: BaseSegmentor, shape: Tuple[int, int]) -> int:
-    """MACs of the backbone (and neck) of ``model`` on one ``shape`` image
-    (MMEngine's counter)."""
-    return count_macs(_Backbone(model), (random_image(model, shape), ))
+    """MACs of what a recurrent ``model`` computes once per image (its
+    ``head_features``: the backbone, neck and any context module) on one
+    ``shape`` image (MMEngine's counter)."""
+    return count_macs(HeadFeatures(model), (random_image(model, shape), ))
 
 
 @dataclass
@@ -156,8 +178,9 @@ class PositionMACs:
         projection (int): The bottom cell's input projection, computed once
             per image with ``cache_input_projection`` (else 0: it is then
             part of every step).
-        first_step (int): The first step (no recurrent convolutions: the
-            state is zero).
+        first_step (int): The first step of a cold start (no recurrent
+            convolutions: the state is zero; the initial canvas's classifier
+            of a head with ``init_canvas``).
         later_step (int): Every later step.
     """
     projection: int
@@ -190,30 +213,33 @@ def position_macs(head: nn.Module) -> PositionMACs:
     input_macs = [cell.input_conv.weight.numel() for cell in head.cells]
     hidden_macs = sum(cell.hidden_conv.weight.numel() for cell in head.cells)
     projection = input_macs[0] if head.cache_input_projection else 0
-    first_step = sum(input_macs) - projection
-    return PositionMACs(projection, first_step, first_step + hidden_macs)
+    step_inputs = sum(input_macs) - projection
+    canvas = 0 if head.canvas_classifier is None else (
+        head.canvas_classifier.weight.numel())
+    return PositionMACs(projection, step_inputs + canvas,
+                        step_inputs + hidden_macs)
 
 
 def recurrent_macs(model: BaseSegmentor, shape: Tuple[int, int],
                    max_steps: int) -> RecurrentMACs:
     """MACs of a recurrent segmentor on one ``shape`` image for 1 to
-    ``max_steps`` steps: the backbone is counted once, the head on the
-    backbone's output at every number of steps."""
+    ``max_steps`` steps: what runs once per image is counted once, the
+    steps on its output at every number of steps."""
     return RecurrentMACs(
         backbone=backbone_macs(model, shape),
         head=_head_macs(model, _features(model, random_image(model, shape)),
                         max_steps))
 
 
-def _features(model: BaseSegmentor, image: Tensor) -> Tuple[Tensor]:
+def _features(model: BaseSegmentor, image: Tensor) -> Tensor:
     with torch.no_grad():
-        return tuple(model.extract_feat(image))
+        return model.head_features(image)
 
 
-def _head_macs(model: BaseSegmentor, features: Tuple[Tensor],
+def _head_macs(model: BaseSegmentor, features: Tensor,
                max_steps: int) -> List[int]:
     return [
-        count_macs(_HeadAtSteps(model.decode_head, steps), (features, ))
+        count_macs(RecurrentSteps(model.decode_head, steps), (features, ))
         for steps in range(1, max_steps + 1)
     ]
 
@@ -232,8 +258,8 @@ def input_projection_cache(model: BaseSegmentor,
         head.cache_input_projection = previous
 
 
-def per_step_macs(model: BaseSegmentor,
-                  shape: Tuple[int, int]) -> Tuple[int, int]:
+def per_step_macs(model: BaseSegmentor, shape: Tuple[int,
+                                                     int]) -> Tuple[int, int]:
     """MACs of one step after the first, with and without the cached input
     projection, on one ``shape`` image."""
     features = _features(model, random_image(model, shape))

@@ -6,7 +6,7 @@ from collections import Counter
 from mmseg_convlstm.benchmarks.graph_cache_benchmark import (
     VOC_COMMON_SHAPES, RecentShapes, count_runs, graph_cache_rows,
     graph_cache_table, voc_like_shapes)
-from mmseg_convlstm.models.captured_shapes import FrequentShapes
+from mmseg_convlstm.models.acceleration.captured_shapes import FrequentShapes
 
 A, B, C = (33, 33), (33, 41), (41, 33)
 
@@ -28,8 +28,8 @@ def test_voc_like_sizes_are_at_most_500_and_mostly_the_common_ones():
     assert shapes != voc_like_shapes(2000, seed=2)
     assert all(max(shape) == 500 and min(shape) >= 100 for shape in shapes)
     counts = Counter(shapes)
-    assert [shape for shape, _ in counts.most_common(4)
-            ] == list(VOC_COMMON_SHAPES)
+    assert [shape
+            for shape, _ in counts.most_common(4)] == list(VOC_COMMON_SHAPES)
 
 
 def test_on_voc_like_sizes_the_most_used_policy_captures_less_and_hits_more():

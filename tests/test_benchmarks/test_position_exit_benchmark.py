@@ -82,14 +82,14 @@ def test_step_on_a_fraction_runs_that_many_positions(monkeypatch):
     run, positions = fraction_step_run(head, features, 0.25)
     assert positions == round(0.25 * 30)
     stepped = []
-    advance = head.advance_positions
+    advance = benchmark.advance_positions
 
     def recording_advance(*args):
         state, exit_steps = advance(*args)
         stepped.append(int(exit_steps.sum()))
         return state, exit_steps
 
-    monkeypatch.setattr(head, 'advance_positions', recording_advance)
+    monkeypatch.setattr(benchmark, 'advance_positions', recording_advance)
     with torch.no_grad():
         run()
     assert stepped == [positions] * len(features)

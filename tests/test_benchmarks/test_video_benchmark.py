@@ -6,11 +6,10 @@ from mmseg_convlstm.benchmarks.video_benchmark import (add_frame_macs,
                                                        evaluate_video_settings,
                                                        parse_video_rule,
                                                        video_settings)
-from mmseg_convlstm.utils.video_macs import feature_macs
+from mmseg_convlstm.benchmarks.video_macs import feature_macs
 
 
-def test_a_reset_frame_runs_the_backbone_and_interval_2_halves_its_macs(
-        model):
+def test_a_reset_frame_runs_the_backbone_and_interval_2_halves_its_macs(model):
     loader = Runner.build_dataloader(model.cfg.video_test_dataloader)
     settings = video_settings([0, 2], [1], 1, backbone_intervals=[1, 2])
     rows = evaluate_video_settings(model, loader, settings)
@@ -33,15 +32,14 @@ def test_per_position_rows_count_what_their_positions_ran(model):
     (counted from the exit steps against MMEngine's counter); a threshold
     no position reaches skips every frame after the first."""
     loader = Runner.build_dataloader(model.cfg.video_test_dataloader)
-    settings = video_settings([0, 2], [1],
-                              1,
-                              position_exits=['skip_change=0',
-                                              'skip_change=1e9'])
+    settings = video_settings(
+        [0, 2], [1], 1, position_exits=['skip_change=0', 'skip_change=1e9'])
     rows = evaluate_video_settings(model, loader, settings)
     add_frame_macs(model, rows)
-    by_setting = {(row['mode'], row['context_frames'], row['position_exit']):
-                  row
-                  for row in rows}
+    by_setting = {
+        (row['mode'], row['context_frames'], row['position_exit']): row
+        for row in rows
+    }
     for k in (0, 2):
         dense = by_setting[('video', k, None)]
         everywhere = by_setting[('position', k, 'skip_change=0')]

@@ -46,7 +46,9 @@ def test_each_recipe_has_both_baselines_and_two_widths_of_ours():
         '1xb4-500i', '1xb8-2k'
     ]
     assert sorted(model_name(path) for path in configs_of('1xb4-500i')) == [
-        'convlstm-256-128', 'convlstm-512-256', 'deeplabv3', 'pspnet'
+        'convlstm-256-128', 'convlstm-512-256', 'convlstm-aspp128-256-128',
+        'convlstm-aspp256-256-128', 'convlstm-aspp256-256-128-initcanvas',
+        'deeplabv3', 'pspnet'
     ]
     assert sorted(model_name(path) for path in configs_of('1xb8-2k')) == [
         'convlstm-256-128', 'convlstm-512-256', 'convlstm-512-256-headlr10',
@@ -74,6 +76,26 @@ def test_the_ablations_change_one_thing_each():
     custom_keys = head_lr.optim_wrapper.paramwise_cfg.custom_keys
     assert custom_keys == dict(decode_head=dict(lr_mult=10.))
     assert 'paramwise_cfg' not in reference.optim_wrapper
+
+
+def test_the_context_heads_add_one_thing_each_to_the_narrow_head():
+    def head_of(name):
+        return load(
+            next(path for path in configs_of('1xb4-500i')
+                 if model_name(path) == name)).model.decode_head
+
+    plain = head_of('convlstm-256-128')
+    aspp256 = head_of('convlstm-aspp256-256-128')
+    assert plain.get('context_cfg') is None
+    assert aspp256.context_cfg.type == 'ASPPContext'
+    assert aspp256.context_cfg.channels == 256
+    assert {key: value
+            for key, value in aspp256.items() if key != 'context_cfg'} == plain
+    aspp128 = head_of('convlstm-aspp128-256-128')
+    assert aspp128.context_cfg == dict(aspp256.context_cfg, channels=128)
+    init_canvas = head_of('convlstm-aspp256-256-128-initcanvas')
+    assert init_canvas == dict(aspp256, init_canvas=True)
+    assert not aspp256.get('init_canvas', False)
 
 
 @pytest.mark.parametrize('path', CAMVID_CONFIGS, ids=osp.basename)

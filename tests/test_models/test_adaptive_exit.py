@@ -7,6 +7,7 @@ from mmengine.config import Config
 from mmseg.registry import METRICS
 from mmseg_convlstm.evaluation import AdaptiveExitIoUMetric
 from mmseg_convlstm.models import ConvLSTMCanvasHead
+from mmseg_convlstm.models.exits.image_exit import run_until_settled
 from tests.conftest import CONFIGS
 from tests.tiny_head import tiny_head
 
@@ -36,8 +37,12 @@ def test_settled_labels_stop_at_min_steps(min_steps):
     head = settled_head()
     features = torch.randn(3, 8, 9, 9)
     with torch.no_grad():
-        canvas, steps = head.run_until_settled(
-            features, max_steps=6, min_steps=min_steps, change_fraction=0.01)
+        canvas, steps = run_until_settled(
+            head,
+            features,
+            max_steps=6,
+            min_steps=min_steps,
+            change_fraction=0.01)
         reference, _ = head.run_steps(features, min_steps)
     assert steps.tolist() == [min_steps] * 3
     assert (canvas.argmax(1) == 2).all()
@@ -47,8 +52,8 @@ def test_settled_labels_stop_at_min_steps(min_steps):
 def test_labels_that_keep_changing_run_max_steps():
     head = make_head()
     with torch.no_grad():
-        _, steps = head.run_until_settled(
-            torch.randn(2, 8, 9, 9), max_steps=5, change_fraction=0.0)
+        _, steps = run_until_settled(
+            head, torch.randn(2, 8, 9, 9), max_steps=5, change_fraction=0.0)
     assert steps.tolist() == [5, 5]
 
 
@@ -68,8 +73,12 @@ def test_each_image_stops_where_its_own_labels_settle():
     change_fraction = changes.flatten().unique().median().item() + 1e-6
 
     with torch.no_grad():
-        canvas, steps = head.run_until_settled(
-            features, max_steps, min_steps=2, change_fraction=change_fraction)
+        canvas, steps = run_until_settled(
+            head,
+            features,
+            max_steps,
+            min_steps=2,
+            change_fraction=change_fraction)
 
     for image in range(6):
         settled = [
@@ -90,7 +99,7 @@ def test_each_image_stops_where_its_own_labels_settle():
 ])
 def test_bad_exit_settings_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message.replace('[', r'\[')):
-        make_head().run_until_settled(torch.randn(1, 8, 5, 5), **kwargs)
+        run_until_settled(make_head(), torch.randn(1, 8, 5, 5), **kwargs)
 
 
 def test_segmentor_reports_the_steps_of_every_image(segmentor):
@@ -114,13 +123,12 @@ def test_segmentor_reports_the_steps_of_every_image(segmentor):
 
 
 @pytest.mark.parametrize('test_cfg, message', [
-    (dict(return_all_steps=True, adaptive_exit=dict(min_steps=2)),
-     'return_all_steps=False'),
-    (dict(return_all_steps=False, adaptive_exit=dict(patience=2)),
-     'unknown keys'),
+    (dict(return_all_steps=True,
+          adaptive_exit=dict(min_steps=2)), 'return_all_steps=False'),
+    (dict(return_all_steps=False,
+          adaptive_exit=dict(patience=2)), 'unknown keys'),
     (dict(
-        return_all_steps=False,
-        mode='slide',
+        return_all_steps=False, mode='slide',
         adaptive_exit=dict(min_steps=2)), "mode='whole'"),
 ])
 def test_segmentor_names_bad_settings(segmentor, test_cfg, message):

@@ -5,7 +5,8 @@ from typing import List, Sequence
 
 import pytest
 
-from mmseg_convlstm.models.captured_shapes import FrequentShapes, ShapeRun
+from mmseg_convlstm.models.acceleration.captured_shapes import (
+    FrequentShapes, ShapeRun)
 
 REPLAY, CAPTURE, EAGER = ShapeRun.REPLAY, ShapeRun.CAPTURE, ShapeRun.EAGER
 
@@ -25,9 +26,12 @@ def test_a_shape_is_captured_at_its_second_use_and_frequent_ones_stay():
     shapes = FrequentShapes(max_shapes=2, capture_after=2)
     runs = runs_of(shapes, 'AABACCBBCAD')
     assert runs == [
-        EAGER, CAPTURE,  # A: captured at its second use
-        EAGER, REPLAY,  # B once, A replays
-        EAGER, CAPTURE,  # C fills the second place
+        EAGER,
+        CAPTURE,  # A: captured at its second use
+        EAGER,
+        REPLAY,  # B once, A replays
+        EAGER,
+        CAPTURE,  # C fills the second place
         EAGER,  # B's second use is no more than C's two: C stays
         CAPTURE,  # B's third use is: B evicts C, the least used
         EAGER,  # C (3 uses) is no more used than A or B (3 each)

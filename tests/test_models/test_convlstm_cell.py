@@ -80,8 +80,7 @@ def test_even_kernel_is_refused():
 
 
 @pytest.mark.parametrize('kernel_size', [1, 3])
-def test_dense_step_matches_the_equations_and_the_step_from_zeros(
-        kernel_size):
+def test_dense_step_matches_the_equations_and_the_step_from_zeros(kernel_size):
     cell = ConvLSTMCell(5, 4, kernel_size, forget_bias=1.0).eval()
     randomise(cell)
     x = torch.randn(2, 5, 7, 9)
@@ -91,10 +90,10 @@ def test_dense_step_matches_the_equations_and_the_step_from_zeros(
     h_ref, c_ref = reference_step(x, h, c, cell.input_conv.weight,
                                   cell.input_conv.bias,
                                   cell.hidden_conv.weight, 1.0)
-    h_new, c_new = cell.dense_step(projection, (h, c))
+    h_new, c_new = cell.step(projection, (h, c))
     torch.testing.assert_close(h_new, h_ref, rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(c_new, c_ref, rtol=1e-5, atol=1e-6)
     zeros = (torch.zeros_like(h), torch.zeros_like(c))
     for dense, reference in zip(
-            cell.dense_step(projection, zeros), cell.step(projection)):
+            cell.step(projection, zeros), cell.step(projection)):
         assert torch.equal(dense, reference)

@@ -14,7 +14,7 @@ import torch
 from mmengine.config import Config, ConfigDict
 
 from mmseg.registry import MODELS
-from mmseg_convlstm.models.cuda_graph_steps import CUDAGraphSteps
+from mmseg_convlstm.models.acceleration.cuda_graph_steps import CUDAGraphSteps
 from tests.conftest import DEMO_CONFIG
 from tests.test_models.recorded_graphs import RecordingGraphBackend
 
@@ -54,8 +54,8 @@ def replayed_canvases(graph_steps, inputs, num_steps):
     """The first ``num_steps`` canvases, all kept before any is compared,
     so that a canvas the next replay overwrites would show."""
     with torch.no_grad():
-        canvases = graph_steps.iter_canvases(inputs)
-        return [next(canvases) for _ in range(num_steps)]
+        steps = graph_steps.steps(inputs)
+        return [steps.step().canvas for _ in range(num_steps)]
 
 
 def count_backbone_runs(model) -> list:
@@ -95,11 +95,11 @@ SHAPE_RUNS = [
 ]
 
 
-def check_frequent_shapes_give_eager_results(
-        model,
-        device: str,
-        after_use: Callable[[], None] = lambda: None,
-        **tolerance) -> None:
+def check_frequent_shapes_give_eager_results(model,
+                                             device: str,
+                                             after_use: Callable[
+                                                 [], None] = lambda: None,
+                                             **tolerance) -> None:
     """Runs the shapes of SHAPE_ORDER through CUDAGraphSteps (two kept,
     captured at the second use), checking each use's canvases against an
     eager run and calling ``after_use`` after it, and checks the shapes
@@ -111,9 +111,8 @@ def check_frequent_shapes_give_eager_results(
         for canvas, eager in zip(canvases, eager_canvases(model, inputs, 2)):
             torch.testing.assert_close(canvas, eager, **tolerance)
         after_use()
-    assert [key[0] for key in graph_steps.captured_keys] == [
-        SHAPES['B'], SHAPES['A']
-    ]
+    assert [key[0] for key in graph_steps.captured_keys
+            ] == [SHAPES['B'], SHAPES['A']]
 
 
 def test_shapes_are_captured_at_their_second_use_and_frequent_ones_kept(
@@ -131,8 +130,7 @@ def test_shapes_are_captured_at_their_second_use_and_frequent_ones_kept(
                     'replay' if replays > seen['replays'] else 'eager')
         seen.update(graphs=len(graphs), replays=replays)
 
-    check_frequent_shapes_give_eager_results(build_model(), 'cpu',
-                                             record_run)
+    check_frequent_shapes_give_eager_results(build_model(), 'cpu', record_run)
     assert runs == SHAPE_RUNS
 
 
@@ -141,8 +139,11 @@ def test_test_cfg_sets_when_a_shape_is_captured(graphs_on_cpu):
     inputs = torch.randn(1, 3, 33, 33)
     for capture_after in (2, 3):
         for use in range(1, 4):
-            predict(model, inputs, cuda_graph=True,
-                    cuda_graph_capture_after=capture_after)
+            predict(
+                model,
+                inputs,
+                cuda_graph=True,
+                cuda_graph_capture_after=capture_after)
             captured = len(model._cuda_graph_steps.captured_keys)
             assert captured == int(use >= capture_after)
         model.train().eval()  # drops the graphs and the counts
@@ -186,9 +187,9 @@ def test_an_autocast_run_gets_its_own_graphs_which_read_the_weights(
     replayed_canvases(graph_steps, inputs, 1)
     with torch.autocast('cpu', torch.bfloat16):
         replayed_canvases(graph_steps, inputs, 1)
-    assert [key[-1] for key in graph_steps.captured_keys] == [
-        (False, torch.bfloat16), (True, torch.bfloat16)
-    ]
+    assert [key[-1]
+            for key in graph_steps.captured_keys] == [(False, torch.bfloat16),
+                                                      (True, torch.bfloat16)]
     model.decode_head.cells[0].input_conv.weight.data.mul_(1.5)
     with torch.autocast('cpu', torch.bfloat16):
         replayed = replayed_canvases(graph_steps, inputs, 2)
@@ -224,7 +225,7 @@ def test_train_drops_the_graphs_and_training_mode_refuses_a_capture(
     model.train()
     assert model._cuda_graph_steps is None
     with pytest.raises(RuntimeError, match='eval mode only'):
-        CUDAGraphSteps(model, capture_after=1).iter_canvases(inputs)
+        CUDAGraphSteps(model, capture_after=1).steps(inputs)
     model.eval()
     predict(model, inputs, cuda_graph=True, cuda_graph_capture_after=1)
     assert len(model._cuda_graph_steps.captured_keys) == 1
@@ -234,8 +235,9 @@ def test_a_failed_capture_runs_eagerly_and_warns_once(monkeypatch):
     backend = RecordingGraphBackend(capture_error='capture not permitted')
     monkeypatch.setattr(CUDAGraphSteps, 'backend', backend)
     model = build_model()
-    with mock.patch('mmseg_convlstm.models.cuda_graph_steps.print_log'
-                    ) as print_log:
+    with mock.patch(
+            'mmseg_convlstm.models.acceleration.cuda_graph_steps.print_log'
+    ) as print_log:
         for shape in [(1, 3, 33, 33), (1, 3, 33, 41), (1, 3, 33, 33)]:
             inputs = torch.randn(*shape)
             graphed = predict(
@@ -260,14 +262,14 @@ def test_an_iterator_overtaken_on_its_shape_raises(graphs_on_cpu):
     graph_steps = CUDAGraphSteps(model, capture_after=1)
     inputs = torch.randn(1, 3, 33, 33)
     with torch.no_grad():
-        first = graph_steps.iter_canvases(inputs)
-        next(first)
-        second = graph_steps.iter_canvases(torch.randn(1, 3, 33, 33))
-        next(second)
+        first = graph_steps.steps(inputs)
+        first.step()
+        second = graph_steps.steps(torch.randn(1, 3, 33, 33))
+        second.step()
         with pytest.raises(RuntimeError, match='overtaken'):
-            next(first)
-        next(graph_steps.iter_canvases(torch.randn(1, 3, 33, 41)))
-        next(second)  # another shape's iterator does not overtake it
+            first.step()
+        graph_steps.steps(torch.randn(1, 3, 33, 41)).step()
+        second.step()  # another shape's steps do not overtake them
 
 
 @pytest.mark.parametrize('all_steps', [False, True])
@@ -276,8 +278,9 @@ def test_without_cuda_it_logs_once_and_gives_the_eager_results(all_steps):
     inputs = torch.randn(2, 3, 33, 41)
     options = dict(num_steps=3, return_all_steps=all_steps)
     eager = predict(model, inputs, **options)
-    with mock.patch('mmseg_convlstm.models.recurrent_encoder_decoder.'
-                    'print_log') as print_log:
+    with mock.patch(
+            'mmseg_convlstm.models.segmentors.recurrent_encoder_decoder.'
+            'print_log') as print_log:
         for _ in range(2):
             graphed = predict(model, inputs, cuda_graph=True, **options)
 
@@ -304,10 +307,10 @@ def test_graph_replay_equals_eager_steps(cached):
         eager, _ = model.decode_head.run_steps(features, 4)
     graph_steps = CUDAGraphSteps(model, capture_after=1)
     for _ in range(2):  # the second run replays the captured graphs
-        canvases = graph_steps.iter_canvases(inputs)
+        steps = graph_steps.steps(inputs)
         for reference in eager:
             torch.testing.assert_close(
-                next(canvases), reference, rtol=1e-5, atol=1e-5)
+                steps.step().canvas, reference, rtol=1e-5, atol=1e-5)
 
 
 @needs_cuda

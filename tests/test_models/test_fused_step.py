@@ -10,14 +10,17 @@ from torch._dynamo.utils import counters
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from mmseg_convlstm.models import ConvLSTMCanvasHead
-from mmseg_convlstm.models.convlstm_cell import fused_lstm_pointwise
+from mmseg_convlstm.models.acceleration.fused_pointwise import \
+    fused_lstm_pointwise
 from tests.conftest import DEMO_CONFIG
 
 NUM_CLASSES = 5
 
 
-def make_head(fused_step: bool = False,
-              hidden_channels=(16, 12, NUM_CLASSES)) -> ConvLSTMCanvasHead:
+def make_head(
+    fused_step: bool = False,
+    hidden_channels=(16, 12, NUM_CLASSES)
+) -> ConvLSTMCanvasHead:
     torch.manual_seed(0)
     head = ConvLSTMCanvasHead(
         in_channels=8,
@@ -41,7 +44,7 @@ def test_dense_steps_from_zeros_equal_the_reference_steps(training, cached):
     reference, dense = head.initial_state(), head.dense_state(features)
     for _ in range(3):
         reference = head.step(features, projection, reference)
-        dense = head.dense_step(features, projection, dense)
+        dense = head.step(features, projection, dense)
         torch.testing.assert_close(dense.canvas, reference.canvas)
         for dense_cell, reference_cell in zip(dense.lstm, reference.lstm):
             torch.testing.assert_close(dense_cell, reference_cell)
@@ -56,9 +59,7 @@ def test_under_autocast_the_canvas_and_cell_states_accumulate_in_fp32(dense):
         projection = head.bottom_projection(features)
         state = head.dense_state(features) if dense else head.initial_state()
         for _ in range(3):
-            state = (head.dense_step if dense else head.step)(features,
-                                                              projection,
-                                                              state)
+            state = head.step(features, projection, state)
     assert projection.dtype == torch.bfloat16
     assert state.canvas.dtype == torch.float32
     assert [cell[1].dtype for cell in state.lstm] == [torch.float32] * 3
@@ -105,8 +106,7 @@ def compile_counters(monkeypatch):
     compilation of each graph (inductor's C++ build) is skipped."""
     compile_function = torch.compile
     monkeypatch.setattr(
-        torch, 'compile',
-        lambda function, **options: compile_function(
+        torch, 'compile', lambda function, **options: compile_function(
             function, backend='eager', **options))
     fused_lstm_pointwise.cache_clear()
     torch._dynamo.reset()

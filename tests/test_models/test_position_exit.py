@@ -5,16 +5,17 @@ import pytest
 import torch
 from mmengine.config import ConfigDict
 
-from mmseg_convlstm.models import (ConvLSTMCanvasHead,
-                                   recurrent_encoder_decoder)
-from mmseg_convlstm.models.step_policies import (FixedSteps, ImageExit,
-                                                 PositionExit,
-                                                 PositionExitRule,
-                                                 TimeBudgetSteps,
-                                                 build_step_policy)
+from mmseg_convlstm.models import ConvLSTMCanvasHead
+from mmseg_convlstm.models.exits.position_exit import (
+    PositionExitRule, advance_positions, run_until_positions_settle)
+from mmseg_convlstm.models.exits.step_policies import (FixedSteps, ImageExit,
+                                                       PositionExit,
+                                                       TimeBudgetSteps,
+                                                       build_step_policy)
+from mmseg_convlstm.models.segmentors import recurrent_encoder_decoder
 from mmseg_convlstm.utils.complexity import (input_projection_cache,
                                              position_macs, recurrent_macs)
-from mmseg_convlstm.utils.video_macs import recurrent_step_macs
+from mmseg_convlstm.benchmarks.video_macs import recurrent_step_macs
 from tests.tiny_head import tiny_head
 
 NUM_CLASSES = 5
@@ -93,15 +94,13 @@ def test_each_position_keeps_the_dense_canvas_of_its_exit_step(
     rule = PositionExitRule(min_steps, settle_steps, confidence)
 
     with torch.no_grad():
-        canvas, exit_steps = head.run_until_positions_settle(
-            features, MAX_STEPS, rule)
+        canvas, exit_steps = run_until_positions_settle(
+            head, features, MAX_STEPS, rule)
 
-    expected = expected_exit_steps(dense, min_steps, settle_steps,
-                                   confidence)
+    expected = expected_exit_steps(dense, min_steps, settle_steps, confidence)
     assert torch.equal(exit_steps, expected)
-    at_exit = dense.gather(
-        0, (exit_steps - 1)[None, :, None].expand(1, -1, NUM_CLASSES, -1,
-                                                  -1))[0]
+    at_exit = dense.gather(0, (exit_steps - 1)[None, :, None].expand(
+        1, -1, NUM_CLASSES, -1, -1))[0]
     torch.testing.assert_close(canvas, at_exit, rtol=0, atol=1e-5)
     # The batch mixes exit steps within and across images.
     assert len(exit_steps.unique()) > 1
@@ -113,8 +112,8 @@ def test_every_position_stops_at_max_steps():
     features = images_of_different_difficulty()
     never = PositionExitRule(1, None, 1.0)
     with torch.no_grad():
-        canvas, exit_steps = head.run_until_positions_settle(
-            features, 4, never)
+        canvas, exit_steps = run_until_positions_settle(
+            head, features, 4, never)
         dense, _ = head.run_steps(features, 4)
     assert (exit_steps == 4).all()
     torch.testing.assert_close(canvas, dense[-1], rtol=0, atol=1e-5)
@@ -133,10 +132,9 @@ def test_stopped_positions_are_not_computed_again():
         return rule(step, canvas)
 
     with torch.no_grad():
-        _, exit_steps = head.run_until_positions_settle(
-            features, MAX_STEPS, recording_rule)
-    running = [int((exit_steps >= step).sum())
-               for step in range(1, MAX_STEPS)]
+        _, exit_steps = run_until_positions_settle(head, features, MAX_STEPS,
+                                                   recording_rule)
+    running = [int((exit_steps >= step).sum()) for step in range(1, MAX_STEPS)]
     assert seen == running[:len(seen)]
     assert seen[-1] < seen[0]
 
@@ -144,8 +142,8 @@ def test_stopped_positions_are_not_computed_again():
 def test_a_head_that_couples_positions_is_refused():
     head = make_head(kernel_size=3)
     with pytest.raises(ValueError) as error:
-        head.run_until_positions_settle(
-            torch.randn(1, 8, 5, 5), 3, PositionExitRule(1, 1, None))
+        run_until_positions_settle(head, torch.randn(1, 8, 5, 5), 3,
+                                   PositionExitRule(1, 1, None))
     assert 'model.decode_head.kernel_size=3' in str(error.value)
     assert 'adaptive_exit.per_position' in str(error.value)
 
@@ -164,8 +162,8 @@ def test_positions_stepped_from_a_carried_state_equal_dense_steps(cache):
     next_features = features.flip(-1)
     with torch.no_grad():
         dense = head.run_steps(next_features, 3, state)[1]
-        stepped, exit_steps = head.advance_positions(
-            next_features, 3, PositionExitRule(1, None, None), state)
+        stepped, exit_steps = advance_positions(
+            head, next_features, 3, PositionExitRule(1, None, None), state)
     assert (exit_steps == 3).all()
     for got, expected in zip(stepped.tensors(), dense.tensors()):
         torch.testing.assert_close(got, expected, rtol=0, atol=1e-5)
@@ -179,14 +177,13 @@ def test_positions_that_do_not_run_keep_their_state_exactly():
     given = [tensor.clone() for tensor in state.tensors()]
     with torch.no_grad():
         dense = head.run_steps(features, 2, state)[1]
-        stepped, exit_steps = head.advance_positions(
-            features, 2, PositionExitRule(1, None, None), state, runs)
+        stepped, exit_steps = advance_positions(
+            head, features, 2, PositionExitRule(1, None, None), state, runs)
     assert torch.equal(exit_steps, runs.long() * 2)
     ran = runs[:, None]
     for got, before, after in zip(stepped.tensors(), state.tensors(),
                                   dense.tensors()):
-        assert torch.equal(got.masked_select(~ran),
-                           before.masked_select(~ran))
+        assert torch.equal(got.masked_select(~ran), before.masked_select(~ran))
         torch.testing.assert_close(
             got.masked_select(ran),
             after.masked_select(ran),
@@ -202,8 +199,9 @@ def test_no_position_running_returns_the_state_unchanged():
     state = carried_state(head, features)
     runs = torch.zeros(features.shape[0], *features.shape[2:], dtype=bool)
     with torch.no_grad():
-        stepped, exit_steps = head.advance_positions(
-            features, 3, PositionExitRule(1, 1, None), state, runs)
+        stepped, exit_steps = advance_positions(head, features, 3,
+                                                PositionExitRule(1, 1, None),
+                                                state, runs)
     assert (exit_steps == 0).all()
     for got, before in zip(stepped.tensors(), state.tensors()):
         assert torch.equal(got, before)
@@ -218,8 +216,8 @@ def test_bad_running_positions_are_refused(state_given, runs_shape, message):
     features = images_of_different_difficulty()
     state = carried_state(head, features) if state_given else None
     with pytest.raises(ValueError, match=message):
-        head.advance_positions(features, 2, PositionExitRule(1, 1, None),
-                               state, torch.ones(runs_shape, dtype=bool))
+        advance_positions(head, features, 2, PositionExitRule(1, 1, None),
+                          state, torch.ones(runs_shape, dtype=bool))
 
 
 @pytest.mark.parametrize('test_cfg, policy_type', [
@@ -248,13 +246,13 @@ def test_position_exit_defaults_to_num_steps():
     (dict(confidence=0.0), r'adaptive_exit.confidence must be a probability'),
     (dict(confidence=1.5), r'adaptive_exit.confidence must be a probability'),
     (dict(), 'needs settle_steps, confidence or both'),
-    (dict(settle_steps=1, min_steps=0),
-     'adaptive_exit.min_steps must be an integer'),
+    (dict(settle_steps=1,
+          min_steps=0), 'adaptive_exit.min_steps must be an integer'),
     (dict(settle_steps=1, min_steps=6, max_steps=5),
      r'adaptive_exit.min_steps \(6\) must not exceed max_steps \(5\)'),
     (dict(settle_steps=1, change_fraction=0.1), 'unknown keys'),
-    (dict(per_position='yes', settle_steps=1),
-     'adaptive_exit.per_position must be True or False'),
+    (dict(per_position='yes',
+          settle_steps=1), 'adaptive_exit.per_position must be True or False'),
 ])
 def test_bad_position_exit_settings_name_the_key(exit_cfg, message):
     exit_cfg = dict(dict(per_position=True), **exit_cfg)
@@ -333,8 +331,8 @@ def test_position_macs_add_up_to_the_counted_macs_of_a_dense_run(
         counted = recurrent_macs(segmentor, (65, 65), 3)
         per_position = position_macs(segmentor.decode_head)
     with torch.no_grad():
-        feature_shape = segmentor.extract_feat(torch.zeros(
-            1, 3, 65, 65))[0].shape[2:]
+        feature_shape = segmentor.extract_feat(torch.zeros(1, 3, 65,
+                                                           65))[0].shape[2:]
     for steps in (1, 2, 3):
         exit_steps = torch.full(tuple(feature_shape), steps)
         assert per_position.head(exit_steps) == counted.head[steps - 1]
@@ -374,8 +372,9 @@ def test_position_exit_cannot_return_all_steps(segmentor):
 
 
 def test_position_exit_needs_whole_mode(segmentor):
-    with pytest.raises(ValueError, match="adaptive_exit needs model.test_cfg."
-                       "mode='whole'"):
+    with pytest.raises(
+            ValueError, match="adaptive_exit needs model.test_cfg."
+            "mode='whole'"):
         predict(
             segmentor,
             torch.randn(1, 3, 33, 33),

@@ -8,10 +8,14 @@ import torch
 from mmengine.config import Config, ConfigDict
 
 from mmseg.registry import MODELS
-from mmseg_convlstm.models import time_budget
-from mmseg_convlstm.models.cuda_graph_steps import CUDAGraphSteps
-from mmseg_convlstm.models.time_budget import (TimeBudget, check_time_budget,
-                                               device_time_ms, take_steps)
+from mmseg_convlstm.models.exits import time_budget
+from mmseg_convlstm.models.acceleration.cuda_graph_steps import CUDAGraphSteps
+from mmseg_convlstm.models.exits.exit_settings import check_time_budget
+from mmseg_convlstm.models.exits.step_loop import (StepRunner, StopRule,
+                                                   run_until)
+from mmseg_convlstm.models.exits.time_budget import (BudgetRule, TimeBudget,
+                                                     device_time_ms)
+from mmseg_convlstm.models.layers import RecurrentState
 from tests.conftest import DEMO_CONFIG
 from tests.step_clock import StepCostClock
 from tests.test_models.recorded_graphs import RecordingGraphBackend
@@ -135,17 +139,12 @@ def test_a_new_shape_is_warmed_up_or_captured_before_the_clock(
 def test_budget_with_all_steps_stores_the_steps_it_ran(model, clock):
     inputs = torch.randn(1, 3, 33, 33)
     (result, ) = predict(
-        model,
-        inputs,
-        num_steps=5,
-        time_budget_ms=31.0,
-        return_all_steps=True)
+        model, inputs, num_steps=5, time_budget_ms=31.0, return_all_steps=True)
 
     assert result.num_steps_used == 3
     steps = result.pred_sem_seg_steps.data
     assert steps.shape == (3, 33, 33)
-    (reference, ) = predict(
-        model, inputs, num_steps=3, return_all_steps=True)
+    (reference, ) = predict(model, inputs, num_steps=3, return_all_steps=True)
     assert torch.equal(steps, reference.pred_sem_seg_steps.data)
 
 
@@ -156,8 +155,9 @@ def test_a_budget_that_is_not_a_positive_number_names_the_key(model, budget):
 
 
 def test_a_budget_with_adaptive_exit_is_refused(model):
-    with pytest.raises(ValueError, match='time_budget_ms and model.test_cfg.'
-                       'adaptive_exit'):
+    with pytest.raises(
+            ValueError, match='time_budget_ms and model.test_cfg.'
+            'adaptive_exit'):
         predict(
             model,
             torch.randn(1, 3, 33, 33),
@@ -166,20 +166,35 @@ def test_a_budget_with_adaptive_exit_is_refused(model):
             adaptive_exit=dict(min_steps=2))
 
 
+class CountingSteps(StepRunner):
+    """Steps whose canvas is the number of the step; ``ran`` lists them."""
+
+    def __init__(self, ran=None):
+        self.batch_size = 1
+        self.ran = ran if ran is not None else []
+
+    def step(self):
+        self.ran.append(len(self.ran) + 1)
+        return RecurrentState([], torch.tensor([len(self.ran)]))
+
+
+def take_steps(runner, max_steps, budget=None, keep_all=False, key='steps'):
+    """The canvases kept and the steps run by the one step loop."""
+    rule = BudgetRule(budget) if budget is not None else StopRule()
+    run = run_until(runner, max_steps, rule, keep_all=keep_all, key=key)
+    canvases = run.canvases if keep_all else [run.state.canvas]
+    return [int(canvas) for canvas in canvases], run.steps_run
+
+
 def test_take_steps_runs_each_step_only_when_asked():
     times = iter([0.0, 4.0, 7.0, 10.0, 13.0])
     budget = TimeBudget(12.0, torch.device('cpu'), lambda _: next(times))
     ran = []
 
-    def steps():
-        while True:
-            ran.append(len(ran) + 1)
-            yield len(ran)
-
     # Backbone 4 ms, steps 3 ms: after step 2 (10 ms), 10 + 3 > 12.
-    kept, steps_run = take_steps(steps(), 6, budget, keep_all=True)
+    kept, steps_run = take_steps(CountingSteps(ran), 6, budget, keep_all=True)
     assert (kept, steps_run, ran) == ([1, 2], 2, [1, 2])
-    assert take_steps(iter(range(10)), 3) == ([2], 3)
+    assert take_steps(CountingSteps(), 3) == ([3], 3)
 
 
 def test_the_next_step_is_expected_to_take_as_long_as_the_last():
@@ -188,7 +203,7 @@ def test_the_next_step_is_expected_to_take_as_long_as_the_last():
     # step, would not).
     times = iter([0.0, 1.0, 7.0, 9.0])
     budget = TimeBudget(13.0, torch.device('cpu'), lambda _: next(times))
-    assert take_steps(iter(range(10)), 3, budget) == ([2], 3)
+    assert take_steps(CountingSteps(), 3, budget) == ([3], 3)
 
 
 def test_device_time_ms_is_milliseconds_after_synchronising(monkeypatch):
@@ -203,9 +218,10 @@ def test_device_time_ms_is_milliseconds_after_synchronising(monkeypatch):
 
 
 def test_take_steps_needs_a_step_and_names_the_key():
-    with pytest.raises(ValueError, match='my.steps must be an integer of at '
-                       'least 1'):
-        take_steps(iter(range(10)), 0, key='my.steps')
+    with pytest.raises(
+            ValueError, match='my.steps must be an integer of at '
+            'least 1'):
+        take_steps(CountingSteps(), 0, key='my.steps')
 
 
 def test_check_time_budget_names_the_key():

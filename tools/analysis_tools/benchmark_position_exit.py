@@ -10,9 +10,11 @@ import argparse
 
 import torch
 
+from mmseg_convlstm.benchmarks.exit_rules import parse_rule
 from mmseg_convlstm.benchmarks.position_exit_benchmark import (
     DEFAULT_FRACTIONS, backbone_features, benchmark_position_exit,
-    check_fractions, dataset_images, load_model, parse_rule, random_features)
+    check_fractions, check_model, dataset_images, random_features)
+from mmseg_convlstm.benchmarks.workload import load_model
 from mmseg_convlstm.cli import (add_inference_args, check_data_roots,
                                 input_shape, load_config, write_report)
 
@@ -69,6 +71,7 @@ def main() -> None:
     check_fractions(args.fractions)
     cfg = load_config(args)
     model = load_model(cfg, args.checkpoint, args.device)
+    check_model(model)
     if args.random_images:
         shape = input_shape(
             argparse.Namespace(shape=None, config=args.config), cfg)

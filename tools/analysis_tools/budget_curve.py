@@ -14,8 +14,8 @@ import os
 import os.path as osp
 from dataclasses import asdict
 
-from mmseg_convlstm.benchmarks.budget_curve import (BASELINE_CONFIGS,
-                                                    measure_budget_curve,
+from mmseg_convlstm.benchmarks.baselines import BASELINE_CONFIGS
+from mmseg_convlstm.benchmarks.budget_curve import (measure_budget_curve,
                                                     plot_budget_curve)
 from mmseg_convlstm.apis.step_inference import configured_steps
 from mmseg_convlstm.cli import (add_inference_args, add_shape_arg, input_shape,

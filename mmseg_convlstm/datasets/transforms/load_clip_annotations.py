@@ -1,7 +1,26 @@
+from typing import Dict, Optional
+
 import numpy as np
 
 from mmseg.registry import TRANSFORMS
 from .load_stacked_clip import LoadStackedClip
+
+
+def map_labels(labels: np.ndarray, reduce_zero_label: bool,
+               label_map: Optional[Dict[int, int]]) -> np.ndarray:
+    """``labels`` (uint8) with the dataset's ``reduce_zero_label`` (0
+    ignored, the other labels one less) and ``label_map`` (old id to new id,
+    e.g. CamVid's void to 255) applied, as MMSeg's ``LoadAnnotations``
+    applies them."""
+    if reduce_zero_label:
+        labels = np.where(labels == 0, 255, labels - 1).astype(np.uint8)
+        labels[labels == 254] = 255
+    if label_map:
+        mapped = labels.copy()
+        for old_id, new_id in label_map.items():
+            mapped[labels == old_id] = new_id
+        labels = mapped
+    return labels
 
 
 @TRANSFORMS.register_module()
@@ -14,7 +33,10 @@ class LoadClipAnnotations(LoadStackedClip):
 
     Use it instead of ``LoadAnnotations`` when every frame has labels (the
     generated sequences' ``gtFine_sequence``; see
-    :class:`CityscapesSequenceDataset`'s ``sequence_seg_map_path``).
+    :class:`CityscapesSequenceDataset`'s ``sequence_seg_map_path``; CamVid's
+    frames in :class:`CamVidSequenceDataset`). The dataset's
+    ``reduce_zero_label`` and ``label_map`` (CamVid's void to 255) apply to
+    every frame as ``LoadAnnotations`` applies them.
 
     Required keys: ``clip_seg_map_paths``.
 
@@ -41,7 +63,9 @@ class LoadClipAnnotations(LoadStackedClip):
             imdecode_backend=imdecode_backend, backend_args=backend_args)
 
     def _store(self, results: dict, stacked: np.ndarray) -> dict:
-        results['gt_seg_map'] = stacked.astype(np.uint8)
+        results['gt_seg_map'] = map_labels(
+            stacked.astype(np.uint8), results.get('reduce_zero_label', False),
+            results.get('label_map'))
         results.setdefault('seg_fields', []).append('gt_seg_map')
         return results
 

@@ -3,8 +3,9 @@ the 1x1 convolutions of the cells."""
 import pytest
 import torch
 
-from mmseg_convlstm.utils.video_macs import (average_frame_macs, feature_macs,
-                                             recurrent_step_macs)
+from mmseg_convlstm.benchmarks.video_macs import (average_frame_macs,
+                                                  feature_macs,
+                                                  recurrent_step_macs)
 
 
 def cell_convolutions(head):

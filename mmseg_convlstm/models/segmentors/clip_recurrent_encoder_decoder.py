@@ -7,9 +7,10 @@ from torch import Tensor
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from mmseg.utils import SampleList, add_prefix
-from .carried_state import decay_canvas
+from ..exits.exit_settings import check_carried_steps, merge_options
+from ..layers.recurrent_state import decay_canvas
 from .recurrent_encoder_decoder import RecurrentEncoderDecoder
-from .step_losses import weighted_loss_sum
+from ..losses.step_losses import canvas_losses, weighted_loss_sum
 
 DEFAULT_CLIP_TRAIN_CFG = dict(
     steps_per_frame=1,
@@ -62,19 +63,9 @@ class ClipRecurrentEncoderDecoder(RecurrentEncoderDecoder):
 
     @staticmethod
     def _clip_options(train_cfg: dict) -> dict:
-        options = dict(DEFAULT_CLIP_TRAIN_CFG)
-        unknown = set(train_cfg) - set(DEFAULT_CLIP_TRAIN_CFG)
-        if unknown:
-            raise KeyError(
-                f'unknown model.train_cfg option(s) {sorted(unknown)}; the '
-                f'options are {sorted(DEFAULT_CLIP_TRAIN_CFG)}')
-        options.update(train_cfg)
-        if options['steps_per_frame'] < 1:
-            raise ValueError('model.train_cfg.steps_per_frame must be at '
-                             f"least 1, got {options['steps_per_frame']}")
-        if not 0 <= options['canvas_decay'] <= 1:
-            raise ValueError('model.train_cfg.canvas_decay must be in [0, 1],'
-                             f" got {options['canvas_decay']}")
+        options = merge_options(DEFAULT_CLIP_TRAIN_CFG, train_cfg,
+                                'model.train_cfg')
+        check_carried_steps(options, 'model.train_cfg')
         if options['loss_frames'] not in ('all', 'last'):
             raise ValueError("model.train_cfg.loss_frames must be 'all' or "
                              f"'last', got {options['loss_frames']!r}")
@@ -89,8 +80,8 @@ class ClipRecurrentEncoderDecoder(RecurrentEncoderDecoder):
         canvases = self._frame_canvases(self._clip_features(inputs))
         tagged_terms = []
         for frame, samples in labelled.items():
-            (terms, ), accuracy = self.decode_head.canvas_losses(
-                [canvases[frame]], samples)
+            (terms, ), accuracy = canvas_losses(self.decode_head,
+                                                [canvases[frame]], samples)
             tagged_terms.append((f'frame{frame}', 1 / len(labelled), terms))
         losses = weighted_loss_sum(tagged_terms)
         losses['acc_seg'] = accuracy

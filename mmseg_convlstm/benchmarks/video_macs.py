@@ -1,6 +1,8 @@
 """Multiply-accumulates (MACs) of one video frame, counted by
 :class:`mmengine.analysis.FlopAnalyzer` (through
-:func:`mmseg_convlstm.utils.complexity.count_macs`).
+:func:`mmseg_convlstm.utils.complexity.count_macs`): the part that runs once
+per frame (the backbone, and anything the head computes once) and the
+recurrent steps.
 
 MMEngine's counter calls multiply-accumulates "flops" (the fvcore
 convention); what it returns are MACs. It counts convolutions and matrix
@@ -10,47 +12,21 @@ as zero.
 from typing import Tuple
 
 import torch
-import torch.nn as nn
 from torch import Tensor
 
 from mmseg.models import BaseSegmentor
-from .complexity import count_macs
-from ..models.convlstm_canvas_head import ConvLSTMCanvasHead, RecurrentState
-
-
-class _FeatureExtractor(nn.Module):
-    """The part of a segmentor that runs once per frame."""
-
-    def __init__(self, model: BaseSegmentor) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, inputs: Tensor) -> Tensor:
-        features = self.model.extract_feat(inputs)
-        return self.model.decode_head._transform_inputs(features)
-
-
-class _RecurrentSteps(nn.Module):
-    """``num_steps`` steps of a canvas head from a state given as tensors
-    (``h`` and ``c`` of every cell, then the canvas), or from zeros."""
-
-    def __init__(self, head: ConvLSTMCanvasHead, num_steps: int) -> None:
-        super().__init__()
-        self.head = head
-        self.num_steps = num_steps
-
-    def forward(self, features: Tensor, *state: Tensor) -> Tensor:
-        carried = RecurrentState.from_tensors(state) if state else None
-        return self.head.run_steps(features, self.num_steps, carried)[1].canvas
+from ..models import ConvLSTMCanvasHead
+from ..utils.complexity import HeadFeatures, RecurrentSteps, count_macs
 
 
 @torch.no_grad()
 def feature_macs(model: BaseSegmentor,
                  input_shape: Tuple[int, int]) -> Tuple[int, Tensor]:
-    """MACs of the backbone (and neck) on one (3, H, W) input, and the
-    features (1, C, h, w) it gives for zeros."""
+    """MACs of what runs once per frame (the backbone, neck and any context
+    module: ``head_features``) on one (3, H, W) input, and the features
+    (1, C, h, w) it gives for zeros."""
     inputs = torch.zeros(1, 3, *input_shape, device=_device(model))
-    extractor = _FeatureExtractor(model)
+    extractor = HeadFeatures(model)
     return count_macs(extractor, (inputs, )), extractor(inputs)
 
 
@@ -62,13 +38,11 @@ def recurrent_step_macs(head: ConvLSTMCanvasHead, features: Tensor,
     or from zeros (a cold start: the first step has no recurrent
     convolutions). The input projection cached once per frame is
     included."""
-    state: Tuple[Tensor, ...] = ()
-    if carried_state:
-        state = tuple(head.run_steps(features, 1)[1].tensors())
-    return count_macs(_RecurrentSteps(head, num_steps), (features, *state))
+    state = head.run_steps(features, 1)[1] if carried_state else None
+    return count_macs(RecurrentSteps(head, num_steps, state), (features, ))
 
 
-def _device(model: nn.Module) -> torch.device:
+def _device(model: torch.nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 

@@ -1,6 +1,5 @@
 import logging
-from typing import (Callable, Dict, Hashable, Iterator, List, Optional, Set,
-                    Tuple)
+from typing import Callable, Dict, Hashable, List, Optional, Set, Tuple
 
 import numpy as np
 import torch
@@ -12,10 +11,12 @@ from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from mmseg.utils import OptSampleList, SampleList
-from .cuda_graph_steps import CUDAGraphSteps, input_key
-from ..utils.complexity import backbone_macs
-from .step_policies import StepPolicy, build_step_policy
-from .time_budget import check_num_steps, device_time_ms
+from ...utils.complexity import backbone_macs
+from ..acceleration.cuda_graph_steps import CUDAGraphSteps, input_key
+from ..exits.exit_settings import check_num_steps
+from ..exits.step_loop import EagerSteps, StepRunner
+from ..exits.step_policies import StepPolicy, build_step_policy
+from ..exits.time_budget import device_time_ms
 
 
 @MODELS.register_module()
@@ -33,7 +34,7 @@ class RecurrentEncoderDecoder(EncoderDecoder):
     With ``test_cfg.adaptive_exit=dict(min_steps=2, max_steps=10,
     change_fraction=0.01)`` (``max_steps`` defaults to ``test_cfg.num_steps``)
     every image stops stepping once its labels settle (see
-    :meth:`ConvLSTMCanvasHead.run_until_settled`), and its data sample's
+    :func:`~..exits.image_exit.run_until_settled`), and its data sample's
     metainfo ``num_steps_used`` says after how many steps. With
     ``adaptive_exit=dict(per_position=True, min_steps=1, settle_steps=2,
     confidence=0.9)`` each feature position stops on its own (see
@@ -113,7 +114,8 @@ class RecurrentEncoderDecoder(EncoderDecoder):
         self._cuda_graph_steps = None
         return super().train(mode)
 
-    def _apply(self, fn: Callable[[Tensor], Tensor],
+    def _apply(self,
+               fn: Callable[[Tensor], Tensor],
                recurse: bool = True) -> 'RecurrentEncoderDecoder':
         """Moves or casts the model's tensors (``.to()``, ``.half()``, ...)
         as ``nn.Module._apply`` does, and drops the captured CUDA graphs,
@@ -164,8 +166,9 @@ class RecurrentEncoderDecoder(EncoderDecoder):
             if return_all_steps:
                 sample.set_data({
                     'pred_sem_seg_steps':
-                    PixelData(data=torch.cat([labels[index]
-                                              for labels in step_labels]))
+                    PixelData(
+                        data=torch.cat(
+                            [labels[index] for labels in step_labels]))
                 })
             if run.data:
                 sample.set_data(run.data[index])
@@ -173,8 +176,9 @@ class RecurrentEncoderDecoder(EncoderDecoder):
         return data_samples
 
     def backbone_macs(self, shape: Tuple[int, int]) -> int:
-        """MACs of the backbone on one image of ``shape`` (H, W), counted
-        once per shape by MMEngine's counter
+        """MACs of :meth:`head_features` (the backbone and any context
+        module) on one image of ``shape`` (H, W), counted once per shape by
+        MMEngine's counter
         (:func:`~mmseg_convlstm.utils.complexity.backbone_macs`)."""
         shape = tuple(shape)
         if shape not in self._backbone_macs:
@@ -191,21 +195,26 @@ class RecurrentEncoderDecoder(EncoderDecoder):
             return
         if input_key(inputs) not in self._warm_input_keys:
             self._warm_input_keys.add(input_key(inputs))
-            next(self.iter_canvases(inputs, None))
+            self.step_runner(inputs, None).step()
 
     def head_features(self, inputs: Tensor) -> Tensor:
-        """The feature map (N, C, h, w) the recurrent head reads, of
-        preprocessed ``inputs`` (N, 3, H, W)."""
-        return self.decode_head._transform_inputs(self.extract_feat(inputs))
+        """What the recurrent steps read (N, C, h, w) of preprocessed
+        ``inputs`` (N, 3, H, W): the backbone features, through the head's
+        context module when it has one. Everything that runs once per image
+        or frame is here; the steps, video and the MAC counters start from
+        it."""
+        head = self.decode_head
+        return head.recurrence_input(
+            head._transform_inputs(self.extract_feat(inputs)))
 
-    def iter_canvases(self, inputs: Tensor,
-                      graph_steps: Optional[CUDAGraphSteps]
-                      ) -> Iterator[Tensor]:
-        """The canvas after each step on ``inputs`` (backbone included),
-        endlessly, replayed from ``graph_steps`` or, when None, eagerly."""
+    def step_runner(self, inputs: Tensor,
+                    graph_steps: Optional[CUDAGraphSteps]) -> StepRunner:
+        """The steps on ``inputs``, whose backbone (and the bottom cell's
+        input projection) runs now: replayed from ``graph_steps`` or, when
+        None, eager."""
         if graph_steps is not None:
-            return graph_steps.iter_canvases(inputs)
-        return self.decode_head.iter_canvases(self.head_features(inputs))
+            return graph_steps.steps(inputs)
+        return EagerSteps(self.decode_head, self.head_features(inputs))
 
     def _graph_steps(self, inputs: Tensor,
                      policy: StepPolicy) -> Optional[CUDAGraphSteps]:
@@ -230,8 +239,7 @@ class RecurrentEncoderDecoder(EncoderDecoder):
             self._cuda_graph_steps = CUDAGraphSteps(
                 self,
                 max_shapes=self.test_cfg.get('cuda_graph_max_shapes', 4),
-                capture_after=self.test_cfg.get('cuda_graph_capture_after',
-                                                2))
+                capture_after=self.test_cfg.get('cuda_graph_capture_after', 2))
         return self._cuda_graph_steps
 
     def _log_eager_once(self, message: str) -> None:

@@ -1,16 +1,17 @@
 import logging
 import threading
 from dataclasses import dataclass
-from typing import (Callable, ContextManager, Dict, Hashable, Iterator, List,
-                    Optional, Set, Tuple, TypeVar)
+from typing import (Callable, ContextManager, Dict, Hashable, List, Optional,
+                    Set, Tuple, TypeVar)
 
 import torch
 from mmengine.logging import print_log
 from torch import Tensor
 
 from mmseg.models import BaseSegmentor
+from ..exits.step_loop import EagerSteps, StepRunner
+from ..layers.recurrent_state import RecurrentState
 from .captured_shapes import FrequentShapes, ShapeRun
-from .convlstm_canvas_head import RecurrentState
 
 Result = TypeVar('Result')
 
@@ -62,10 +63,11 @@ def warm_up_for_capture(run: Callable[[], object],
     torch.cuda.current_stream().wait_stream(side)
 
 
-def capture_graph(run: Callable[[], Result],
-                  pool: Optional[tuple] = None,
-                  stream: Optional['torch.cuda.Stream'] = None
-                  ) -> 'tuple[torch.cuda.CUDAGraph, Result]':
+def capture_graph(
+    run: Callable[[], Result],
+    pool: Optional[tuple] = None,
+    stream: Optional['torch.cuda.Stream'] = None
+) -> 'tuple[torch.cuda.CUDAGraph, Result]':
     """The CUDA graph of ``run()`` and what it returned during the capture
     (tensors that each replay overwrites).
 
@@ -123,7 +125,7 @@ class _CapturedSteps:
     state: RecurrentState
     prologue: 'torch.cuda.CUDAGraph'
     step: 'torch.cuda.CUDAGraph'
-    owner: Optional['_ReplayedCanvases'] = None
+    owner: Optional['ReplayedSteps'] = None
 
 
 class CUDAGraphSteps:
@@ -131,13 +133,13 @@ class CUDAGraphSteps:
 
     For each input shape (with dtype, device and autocast state, see
     :func:`input_key`) two graphs are captured: the prologue (backbone, the
-    head's input transform, the bottom cell's input projection, and zeroing
-    the recurrent state) and one recurrent step
-    (:meth:`ConvLSTMCanvasHead.dense_step`, which updates the state tensors
-    in place). Because the state starts as zero tensors instead of None,
-    every step is the same graph, so T steps replay it T times. Which keys
-    are captured is :class:`~.captured_shapes.FrequentShapes`': a key is
-    captured at its ``capture_after``-th use, and the graphs of the
+    head's input transform and any context module, the bottom cell's input
+    projection, and setting the state tensors to a cold start) and one
+    recurrent step (:meth:`ConvLSTMCanvasHead.step` from the state tensors,
+    which it updates in place). Because the state starts as tensors instead
+    of None, every step is the same graph, so T steps replay it T times.
+    Which keys are captured is :class:`~.captured_shapes.FrequentShapes`': a
+    key is captured at its ``capture_after``-th use, and the graphs of the
     ``max_shapes`` most used keys are kept (a key evicts the least used
     captured one only when used more often). Until captured, a key runs
     eagerly, paying no capture: inputs of varying sizes (VOC at each
@@ -192,7 +194,7 @@ class CUDAGraphSteps:
 
     def prepare(self, inputs: Tensor) -> bool:
         """Captures the graphs for ``inputs`` if their next use (the next
-        :meth:`iter_canvases`) is to capture them, so that a timed run does
+        :meth:`steps`) is to capture them, so that a timed run does
         not pay for it.
 
         Args:
@@ -206,31 +208,30 @@ class CUDAGraphSteps:
             uses = self.shapes.uses[input_key(inputs)] + 1
             return self._get(inputs, uses) is not None
 
-    def iter_canvases(self, inputs: Tensor) -> Iterator[Tensor]:
+    def steps(self, inputs: Tensor) -> StepRunner:
         """Counts a use of ``inputs``' key, replays the prologue on
         ``inputs`` now (capturing first when this use is to capture), and
-        returns the canvas after each recurrent step, endlessly: each step
-        graph replays when the next canvas is asked for. Where the key is
-        not captured (yet), or its capture failed, the steps run eagerly.
+        returns the runner of the steps, whose :meth:`ReplayedSteps.step`
+        replays the step graph. Where the key is not captured (yet), or its
+        capture failed, the steps run eagerly.
 
         Args:
             inputs (Tensor): A batch (N, 3, H, W).
 
         Returns:
-            Iterator[Tensor]: The canvases (N, num_classes, h, w), each a
-            copy, since the graph overwrites its own.
+            StepRunner: The steps on ``inputs``.
         """
         with self._lock:
-            captured = self._get(inputs,
-                                 self.shapes.use(input_key(inputs)))
+            captured = self._get(inputs, self.shapes.use(input_key(inputs)))
             if captured is None:
-                return self.head.iter_canvases(self._features(inputs))
-            canvases = _ReplayedCanvases(self, captured)
-            captured.owner = canvases
+                return EagerSteps(self.head,
+                                  self.segmentor.head_features(inputs))
+            runner = ReplayedSteps(self, captured)
+            captured.owner = runner
             with self.backend.device(inputs.device):
                 captured.inputs.copy_(inputs)
                 captured.prologue.replay()
-        return canvases
+        return runner
 
     def _get(self, inputs: Tensor, uses: int) -> Optional[_CapturedSteps]:
         """The graphs of ``inputs``' key after ``uses`` uses, captured now
@@ -279,18 +280,19 @@ class CUDAGraphSteps:
     def _capture_on_device(self, inputs: Tensor,
                            stream: 'torch.cuda.Stream') -> _CapturedSteps:
         static_inputs = inputs.clone()
-        features = self._features(static_inputs)
+        features = self.segmentor.head_features(static_inputs)
         state = self.head.dense_state(features)
         tensors = state.tensors()
 
         def prologue() -> tuple:
-            features = self._features(static_inputs)
-            for tensor in tensors:
-                tensor.zero_()
+            features = self.segmentor.head_features(static_inputs)
+            start = self.head.dense_state(features)
+            for tensor, value in zip(tensors, start.tensors()):
+                tensor.copy_(value)
             return features, self.head.bottom_projection(features)
 
         def step(features: Tensor, projection: Optional[Tensor]) -> None:
-            new_state = self.head.dense_step(features, projection, state)
+            new_state = self.head.step(features, projection, state)
             for tensor, new in zip(tensors, new_state.tensors()):
                 tensor.copy_(new)
 
@@ -311,13 +313,11 @@ class CUDAGraphSteps:
             self._streams[device] = self.backend.stream(device)
         return self._streams[device]
 
-    def _features(self, inputs: Tensor) -> Tensor:
-        return self.head._transform_inputs(self.segmentor.extract_feat(inputs))
 
-
-class _ReplayedCanvases(Iterator[Tensor]):
-    """The canvases of :meth:`CUDAGraphSteps.iter_canvases`: each replays
-    the step graph and copies the canvas it wrote.
+class ReplayedSteps(StepRunner):
+    """The steps of :meth:`CUDAGraphSteps.steps`: each replays the step
+    graph; the canvas of the state it returns is a copy (the next replay
+    overwrites the graph's own), its LSTM states are the graph's.
 
     Args:
         graph_steps (CUDAGraphSteps): Whose lock and backend it uses.
@@ -328,18 +328,20 @@ class _ReplayedCanvases(Iterator[Tensor]):
                  captured: _CapturedSteps) -> None:
         self.graph_steps = graph_steps
         self.captured = captured
+        self.batch_size = captured.inputs.shape[0]
 
-    def __next__(self) -> Tensor:
+    def step(self) -> RecurrentState:
         captured = self.captured
         with self.graph_steps._lock:
             if captured.owner is not self:
                 raise RuntimeError(
-                    'this canvas iterator of CUDAGraphSteps was overtaken: '
-                    'a later iter_canvases call on inputs of shape '
+                    'these steps of CUDAGraphSteps were overtaken: a later '
+                    'steps() call on inputs of shape '
                     f'{tuple(captured.inputs.shape)} reuses the static '
-                    'tensors of its graphs. Finish one iterator before '
-                    'starting the next on the same shape, or give each '
-                    'thread its own CUDAGraphSteps')
+                    'tensors of its graphs. Finish one run before starting '
+                    'the next on the same shape, or give each thread its '
+                    'own CUDAGraphSteps')
             with self.graph_steps.backend.device(captured.inputs.device):
                 captured.step.replay()
-                return captured.state.canvas.clone()
+                return captured.state._replace(
+                    canvas=captured.state.canvas.clone())

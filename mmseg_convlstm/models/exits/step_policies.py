@@ -22,10 +22,15 @@ from mmengine.structures import PixelData
 from torch import Tensor
 
 from mmseg.utils import ConfigType
-from ..utils.complexity import position_macs
-from .convlstm_canvas_head import RecurrentState
-from .time_budget import (TimeBudget, check_num_steps, check_time_budget,
-                          take_steps)
+from ...utils.complexity import position_macs
+from ..layers.recurrent_state import RecurrentState
+from .exit_settings import (check_position_exit, check_probability,
+                            check_time_budget)
+from .image_exit import run_until_settled
+from .position_exit import (PositionExitRule, advance_positions,
+                            run_until_positions_settle)
+from .step_loop import Never, StepRunner, StopRule, run_until
+from .time_budget import BudgetRule, TimeBudget
 
 EXIT_KEY = 'model.test_cfg.adaptive_exit'
 
@@ -85,9 +90,9 @@ class FixedSteps(StepPolicy):
 
     def run(self, segmentor, inputs: Tensor, graph_steps,
             keep_all: bool) -> StepRun:
-        canvases, _ = take_steps(
-            segmentor.iter_canvases(inputs, graph_steps), self.num_steps,
-            keep_all=keep_all)
+        canvases, _ = run_whole_batch(
+            segmentor.step_runner(inputs, graph_steps), self.num_steps,
+            Never(), keep_all)
         return StepRun(canvases, [{}] * inputs.shape[0])
 
 
@@ -111,16 +116,16 @@ class TimeBudgetSteps(StepPolicy):
             keep_all: bool) -> StepRun:
         segmentor.warm_up_untimed(inputs, graph_steps)
         budget = TimeBudget(self.budget_ms, inputs.device, segmentor.clock)
-        canvases, steps_used = take_steps(
-            segmentor.iter_canvases(inputs, graph_steps), self.num_steps,
-            budget, keep_all)
+        canvases, steps_used = run_whole_batch(
+            segmentor.step_runner(inputs, graph_steps), self.num_steps,
+            BudgetRule(budget), keep_all)
         return StepRun(canvases,
                        [dict(num_steps_used=steps_used)] * inputs.shape[0])
 
 
 class ImageExit(StepPolicy):
     """Each image stops once its labels settle (see
-    :meth:`ConvLSTMCanvasHead.run_until_settled`); ``num_steps_used`` goes
+    :func:`~.image_exit.run_until_settled`); ``num_steps_used`` goes
     into its data sample's metainfo.
 
     Args:
@@ -142,69 +147,21 @@ class ImageExit(StepPolicy):
 
     def run(self, segmentor, inputs: Tensor, graph_steps,
             keep_all: bool) -> StepRun:
-        canvas, steps_used = segmentor.decode_head.forward_until_settled(
-            segmentor.extract_feat(inputs),
+        canvas, steps_used = run_until_settled(
+            segmentor.decode_head,
+            segmentor.head_features(inputs),
             self.max_steps,
             min_steps=self.min_steps,
             change_fraction=self.change_fraction)
-        return StepRun([canvas], [
-            dict(num_steps_used=steps) for steps in steps_used.tolist()
-        ])
-
-
-class PositionExitRule:
-    """Says after each step which of the running positions stop, for one
-    run: after ``min_steps``, a position stops once its label (the argmax
-    of its canvas) has not changed for ``settle_steps`` steps, or once its
-    top softmax probability reaches ``confidence`` (either, of those set).
-
-    Positions that stop leave: each call gets the canvas rows of the
-    positions that did not stop at the previous call, in the same order.
-
-    Args:
-        min_steps (int): Steps every position runs.
-        settle_steps (int, optional): Steps without a change of label.
-        confidence (float, optional): Top softmax probability.
-    """
-
-    def __init__(self, min_steps: int, settle_steps: Optional[int],
-                 confidence: Optional[float]) -> None:
-        self.min_steps = min_steps
-        self.settle_steps = settle_steps
-        self.confidence = confidence
-        self.labels: Optional[Tensor] = None
-        self.unchanged: Optional[Tensor] = None
-
-    def __call__(self, step: int, canvas: Tensor) -> Tensor:
-        """Which positions stop after ``step``.
-
-        Args:
-            step (int): The step that has just run, from 1.
-            canvas (Tensor): The canvas of the running positions (P, K).
-
-        Returns:
-            Tensor: (P, ) bool, True where the position stops.
-        """
-        labels = canvas.argmax(dim=1)
-        if self.labels is None:
-            unchanged = torch.zeros_like(labels)
-        else:
-            unchanged = (self.unchanged + 1) * (labels == self.labels)
-        stops = torch.zeros_like(labels, dtype=torch.bool)
-        if step >= self.min_steps:
-            if self.settle_steps is not None:
-                stops |= unchanged >= self.settle_steps
-            if self.confidence is not None:
-                stops |= canvas.softmax(dim=1).amax(dim=1) >= self.confidence
-        keep = ~stops
-        self.labels, self.unchanged = labels[keep], unchanged[keep]
-        return stops
+        return StepRun(
+            [canvas],
+            [dict(num_steps_used=steps) for steps in steps_used.tolist()])
 
 
 class PositionExit(StepPolicy):
     """Each feature position stops on its own (see
     :class:`PositionExitRule` and
-    :meth:`ConvLSTMCanvasHead.run_until_positions_settle`); every position
+    :func:`~.position_exit.run_until_positions_settle`); every position
     stops at ``max_steps``.
 
     Every data sample gets ``exit_steps``, the step after which each
@@ -231,7 +188,8 @@ class PositionExit(StepPolicy):
                  min_steps: int = 1,
                  settle_steps: Optional[int] = None,
                  confidence: Optional[float] = None) -> None:
-        self.check(max_steps, min_steps, settle_steps, confidence)
+        check_position_exit(max_steps, min_steps, settle_steps, confidence,
+                            EXIT_KEY)
         if settle_steps is None and confidence is None:
             raise ValueError(
                 f'{EXIT_KEY} with per_position=True needs settle_steps, '
@@ -241,28 +199,11 @@ class PositionExit(StepPolicy):
         self.settle_steps = settle_steps
         self.confidence = confidence
 
-    @staticmethod
-    def check(max_steps: int,
-              min_steps: int,
-              settle_steps: Optional[int],
-              confidence: Optional[float],
-              key: str = EXIT_KEY) -> None:
-        """Raises ``ValueError`` naming ``key`` unless the settings of a
-        per-position exit hold."""
-        check_num_steps(max_steps, f'{key}.max_steps')
-        check_num_steps(min_steps, f'{key}.min_steps')
-        if min_steps > max_steps:
-            raise ValueError(f'{key}.min_steps ({min_steps}) must not exceed '
-                             f'max_steps ({max_steps})')
-        if settle_steps is not None:
-            check_num_steps(settle_steps, f'{key}.settle_steps')
-        check_probability(confidence, f'{key}.confidence')
-
     def run(self, segmentor, inputs: Tensor, graph_steps,
             keep_all: bool) -> StepRun:
         head = segmentor.decode_head
-        canvas, exit_steps = head.forward_until_positions_settle(
-            segmentor.extract_feat(inputs), self.max_steps,
+        canvas, exit_steps = run_until_positions_settle(
+            head, segmentor.head_features(inputs), self.max_steps,
             PositionExitRule(self.min_steps, self.settle_steps,
                              self.confidence))
         backbone_macs = segmentor.backbone_macs(inputs.shape[2:])
@@ -317,8 +258,8 @@ class VideoPositionExit:
                  confidence: Optional[float] = None,
                  skip_change: Optional[float] = None,
                  skip_confidence: Optional[float] = None) -> None:
-        PositionExit.check(max_steps, min_steps, settle_steps, confidence,
-                           VIDEO_EXIT_KEY)
+        check_position_exit(max_steps, min_steps, settle_steps, confidence,
+                            VIDEO_EXIT_KEY)
         check_probability(skip_confidence, f'{VIDEO_EXIT_KEY}.skip_confidence')
         if skip_change is not None and (not isinstance(skip_change, Real)
                                         or skip_change < 0):
@@ -354,7 +295,7 @@ class VideoPositionExit:
     def run(self, head, features: Tensor, state: Optional[RecurrentState],
             reference: Optional[Tensor]) -> Tuple[RecurrentState, Tensor]:
         """Steps a frame (see
-        :meth:`ConvLSTMCanvasHead.advance_positions`).
+        :func:`~.position_exit.advance_positions`).
 
         Args:
             head (ConvLSTMCanvasHead): The head.
@@ -368,20 +309,11 @@ class VideoPositionExit:
             tuple[RecurrentState, Tensor]: The new state and the steps each
             position ran (N, h, w), 0 where it skipped.
         """
-        return head.advance_positions(
-            features, self.max_steps,
+        return advance_positions(
+            head, features, self.max_steps,
             PositionExitRule(self.min_steps, self.settle_steps,
                              self.confidence), state,
             None if state is None else self.runs(features, state, reference))
-
-
-def check_probability(value: Optional[float], key: str) -> None:
-    """Raises ``ValueError`` naming ``key`` unless ``value`` is None or a
-    probability in (0, 1]."""
-    if value is not None and (not isinstance(value, Real) or isinstance(
-            value, bool) or not 0 < value <= 1):
-        raise ValueError(
-            f'{key} must be a probability in (0, 1], got {value!r}')
 
 
 def position_change(previous: Tensor, current: Tensor) -> Tensor:
@@ -393,6 +325,15 @@ def position_change(previous: Tensor, current: Tensor) -> Tensor:
     scale = previous.abs().mean(dim=(1, 2, 3)).clamp_min(
         torch.finfo(previous.dtype).tiny)
     return (current - previous).abs().mean(dim=1) / scale.view(-1, 1, 1)
+
+
+def run_whole_batch(runner: StepRunner, max_steps: int, rule: StopRule,
+                    keep_all: bool) -> Tuple[List[Tensor], int]:
+    """Runs ``runner`` until ``rule`` stops its whole batch: the canvases
+    kept (every step's with ``keep_all``, else the last) and the steps
+    run."""
+    run = run_until(runner, max_steps, rule, keep_all=keep_all)
+    return (run.canvases if keep_all else [run.state.canvas]), run.steps_run
 
 
 def build_step_policy(test_cfg: ConfigType, num_steps: int) -> StepPolicy:
@@ -431,8 +372,7 @@ def _build_exit_policy(exit_cfg: dict, num_steps: int) -> StepPolicy:
                          f'got {per_position!r}')
     policy_type = PositionExit if per_position else ImageExit
     known = {
-        PositionExit: ('max_steps', 'min_steps', 'settle_steps',
-                       'confidence'),
+        PositionExit: ('max_steps', 'min_steps', 'settle_steps', 'confidence'),
         ImageExit: ('max_steps', 'min_steps', 'change_fraction'),
     }[policy_type]
     unknown = set(exit_cfg) - set(known)

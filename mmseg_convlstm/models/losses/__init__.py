@@ -1,0 +1,1 @@
+"""The losses of every training step, without full-resolution upsampling."""
