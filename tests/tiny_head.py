@@ -1,7 +1,9 @@
 """A small recurrent canvas head for the tests of its steps."""
 import torch
+from mmengine.config import Config, ConfigDict
 
 from mmseg_convlstm.models import ConvLSTMCanvasHead
+from tests.conftest import DEMO_CONFIG
 
 
 def tiny_head(num_classes: int,
@@ -22,3 +24,18 @@ def tiny_head(num_classes: int,
     head.init_weights()
     head.eval()
     return head
+
+
+def tiny_demo_model_cfg(**decode_head) -> ConfigDict:
+    """The demo's model config narrowed for fast tests: a ResNetV1c-18 of
+    8 base channels and cells (16, 8, 21); ``decode_head`` updates the
+    head's config."""
+    cfg = Config.fromfile(DEMO_CONFIG)
+    cfg.merge_from_dict({
+        'model.backbone.stem_channels': 8,
+        'model.backbone.base_channels': 8,
+        'model.decode_head.in_channels': 64,
+        'model.decode_head.hidden_channels': (16, 8, 21),
+    })
+    cfg.model.decode_head.update(decode_head)
+    return cfg.model

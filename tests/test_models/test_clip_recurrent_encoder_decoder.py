@@ -16,9 +16,10 @@ from tests.video_helpers import tiny_video_config
 NUM_CLIPS, NUM_FRAMES, SIZE = 2, 3, (33, 65)
 
 
-def build_model(tmp_path, **train_cfg):
+def build_model(tmp_path, head_cfg=None, **train_cfg):
     cfg = Config.fromfile(
         tiny_video_config(str(tmp_path / 'tiny.py'), str(tmp_path)))
+    cfg.model.decode_head.update(head_cfg or {})
     cfg.model.update(
         type='ClipRecurrentEncoderDecoder',
         data_preprocessor=dict(

@@ -20,11 +20,13 @@ from mmseg_convlstm.utils.complexity import (backbone_macs, count_macs,
                                              input_projection_cache,
                                              position_macs, recurrent_macs)
 from tests.checkpoints import save_random_checkpoint
-from tests.conftest import CONFIGS, DEMO_CONFIG
+from tests.conftest import CONFIGS
 from tests.step_clock import StepCostClock
 from tests.test_apis.test_recurrent_video_inferencer import sequence_frames
-from tests.test_models.test_clip_recurrent_encoder_decoder import clip_batch
+from tests.test_models.test_clip_recurrent_encoder_decoder import (
+    build_model as build_clip_model, clip_batch)
 from tests.test_models.recorded_graphs import RecordingGraphBackend
+from tests.tiny_head import tiny_demo_model_cfg
 from tests.video_helpers import tiny_video_config
 
 CONTEXT = dict(
@@ -33,17 +35,9 @@ INPUTS = torch.rand(2, 3, 65, 97, generator=torch.Generator().manual_seed(0))
 
 
 def build_model(context_cfg=CONTEXT, **head):
-    cfg = Config.fromfile(DEMO_CONFIG)
-    cfg.merge_from_dict({
-        'model.backbone.stem_channels': 8,
-        'model.backbone.base_channels': 8,
-        'model.decode_head.in_channels': 64,
-        'model.decode_head.hidden_channels': (16, 8, 21),
-    })
-    cfg.model.decode_head.update(context_cfg=context_cfg, **head)
     init_default_scope('mmseg')
     torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
+    model = MODELS.build(tiny_demo_model_cfg(context_cfg=context_cfg, **head))
     model.init_weights()
     model.eval()
     return model
@@ -157,18 +151,9 @@ def test_macs_count_the_context_once_per_image():
 
 
 def test_clip_training_learns_the_context_through_the_carried_state(tmp_path):
-    cfg = Config.fromfile(
-        tiny_video_config(str(tmp_path / 'tiny.py'), str(tmp_path)))
-    cfg.model.update(
-        type='ClipRecurrentEncoderDecoder',
-        data_preprocessor=dict(
-            cfg.model.data_preprocessor, type='ClipSegDataPreProcessor'),
-        train_cfg=dict(loss_frames='last'))
-    cfg.model.decode_head.context_cfg = CONTEXT
-    init_default_scope('mmseg')
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
+    model = build_clip_model(
+        tmp_path, head_cfg=dict(context_cfg=CONTEXT), loss_frames='last')
+    model.train()
     inputs, samples = clip_batch()
     model.loss(inputs, samples)['decode.loss_ce'].backward()
     assert all(parameter.grad.abs().sum() > 0

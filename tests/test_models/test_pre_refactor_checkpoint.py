@@ -9,7 +9,6 @@ import os.path as osp
 
 import pytest
 import torch
-from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner.checkpoint import load_checkpoint
 
@@ -17,23 +16,17 @@ from mmseg.registry import MODELS
 from mmseg_convlstm.models.exits.image_exit import run_until_settled
 from mmseg_convlstm.models.exits.position_exit import (
     PositionExitRule, run_until_positions_settle)
-from tests.conftest import DEMO_CONFIG, REPO
+from tests.conftest import REPO
+from tests.tiny_head import tiny_demo_model_cfg
 
 CHECKPOINT = osp.join(REPO, 'tests', 'data', 'pre_refactor_demo_r18-tiny.pth')
 
 
 @pytest.fixture(scope='module')
 def saved():
-    cfg = Config.fromfile(DEMO_CONFIG)
-    cfg.merge_from_dict({
-        'model.backbone.stem_channels': 8,
-        'model.backbone.base_channels': 8,
-        'model.decode_head.in_channels': 64,
-        'model.decode_head.hidden_channels': (16, 8, 21),
-    })
     init_default_scope('mmseg')
     torch.manual_seed(1)  # not the saved model's seed: the weights must load
-    model = MODELS.build(cfg.model)
+    model = MODELS.build(tiny_demo_model_cfg())
     load_checkpoint(model, CHECKPOINT, strict=True)
     model.eval()
     return model, torch.load(CHECKPOINT, weights_only=True)

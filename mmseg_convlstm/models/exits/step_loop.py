@@ -98,21 +98,17 @@ class StepsRun:
         steps_run (int): The most steps any entry ran.
         canvases (list[Tensor]): The canvas of every step with
             ``keep_all`` (the whole batch stepping together), else empty.
-        states (list[RecurrentState]): Every step's state, with
-            ``keep_states``.
     """
     state: RecurrentState
     exit_steps: Tensor
     steps_run: int
     canvases: List[Tensor]
-    states: List[RecurrentState]
 
 
 def run_until(runner: StepRunner,
               max_steps: int,
               rule: StopRule = Never(),
               keep_all: bool = False,
-              keep_states: bool = False,
               final: Optional[RecurrentState] = None,
               entries: Optional[Tensor] = None,
               key: str = 'max_steps') -> StepsRun:
@@ -126,7 +122,6 @@ def run_until(runner: StepRunner,
         rule (StopRule): When entries stop. Default: never before
             ``max_steps``.
         keep_all (bool): Keep every step's canvas. Default: False.
-        keep_states (bool): Keep every step's state. Default: False.
         final (RecurrentState, optional): The state of a larger batch into
             which the runner's entries are written when they stop (the
             entries that do not run keep theirs); None for the runner's
@@ -145,22 +140,19 @@ def run_until(runner: StepRunner,
     stopped = _Stopped(
         final, entries,
         len(entries) if final is None else final.canvas.shape[0])
-    canvases, states = [], []
+    canvases = []
     if isinstance(rule, StopRule):
         rule.start()
     for step in range(1, max_steps + 1):
         state = runner.step()
         if keep_all:
             canvases.append(state.canvas)
-        if keep_states:
-            states.append(state)
         stops = True if step == max_steps else rule(step, state.canvas)
         if stopped.write(state, stops, step):
             break
         if isinstance(stops, Tensor) and stops.any():
             runner.keep(~stops)
-    return StepsRun(stopped.result(), stopped.exit_steps, step, canvases,
-                    states)
+    return StepsRun(stopped.result(), stopped.exit_steps, step, canvases)
 
 
 class _Stopped:
