@@ -153,7 +153,7 @@ class ConvLSTMCanvasHead(BaseDecodeHead):
             RecurrentState: The state after the step.
         """
         pointwise = lstm_pointwise
-        if self.fused_step and not rows and state.canvas is not None:
+        if self.fused_step and not rows and None not in state.lstm:
             pointwise = fused_lstm_pointwise()
         lstm, layer_input = [], features
         for index, (cell,
