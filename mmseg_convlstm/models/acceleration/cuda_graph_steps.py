@@ -286,9 +286,11 @@ class CUDAGraphSteps:
 
         def prologue() -> tuple:
             features = self.segmentor.head_features(static_inputs)
-            start = self.head.dense_state(features)
-            for tensor, value in zip(tensors, start.tensors()):
-                tensor.copy_(value)
+            for tensor in tensors:
+                tensor.zero_()
+            cold = self.head.cold_state(features)
+            if cold.canvas is not None:  # init_canvas
+                state.canvas.copy_(cold.canvas)
             return features, self.head.bottom_projection(features)
 
         def step(features: Tensor, projection: Optional[Tensor]) -> None:

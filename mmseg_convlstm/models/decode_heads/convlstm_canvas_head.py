@@ -204,15 +204,17 @@ class ConvLSTMCanvasHead(BaseDecodeHead):
                             [cell.hidden_channels for cell in self.cells],
                             self.out_channels, state_dtype(features))
 
-    def start_state(self, features: Tensor,
-                    state: Optional[RecurrentState]) -> RecurrentState:
-        """The state the steps on ``features`` (maps or rows) start from:
-        ``state``, or :meth:`cold_state` when None; as :meth:`dense_state`
-        with ``fused_step``."""
-        if self.fused_step and features.dim() == 4:
+    def start_state(self,
+                    features: Tensor,
+                    state: Optional[RecurrentState],
+                    rows: bool = False) -> RecurrentState:
+        """The state the steps on ``features`` (maps, or rows with
+        ``rows``) start from: ``state``, or :meth:`cold_state` when None;
+        as :meth:`dense_state` on maps with ``fused_step`` (the fused step
+        runs on maps only)."""
+        if self.fused_step and not rows:
             return self.dense_state(features, state)
-        return state if state is not None else self.cold_state(
-            features, rows=features.dim() == 2)
+        return state if state is not None else self.cold_state(features, rows)
 
     def run_steps(
         self,

@@ -56,7 +56,7 @@ class EagerSteps(StepRunner):
         self.batch_size = inputs.shape[0]
         self.projection = head.bottom_projection(inputs, rows)
         self.inputs = None if self.projection is not None else inputs
-        self.state = head.start_state(inputs, state)
+        self.state = head.start_state(inputs, state, rows)
 
     def step(self) -> RecurrentState:
         self.state = self.head.step(self.inputs, self.projection, self.state,
@@ -135,11 +135,7 @@ def run_until(runner: StepRunner,
         StepsRun: The state of every entry when it stopped, and its steps.
     """
     check_num_steps(max_steps, key)
-    if entries is None:
-        entries = torch.arange(runner.batch_size)
-    stopped = _Stopped(
-        final, entries,
-        len(entries) if final is None else final.canvas.shape[0])
+    stopped = _Stopped(final, entries, runner.batch_size)
     canvases = []
     if isinstance(rule, StopRule):
         rule.start()
@@ -148,58 +144,75 @@ def run_until(runner: StepRunner,
         if keep_all:
             canvases.append(state.canvas)
         stops = True if step == max_steps else rule(step, state.canvas)
-        if stopped.write(state, stops, step):
+        if isinstance(stops, Tensor):
+            if not stops.any():
+                continue
+            if stops.all():
+                stops = True
+        if stops is True:
+            stopped.write_all(state, step)
             break
-        if isinstance(stops, Tensor) and stops.any():
+        if stops is not False:
+            stopped.write(state, stops, step)
             runner.keep(~stops)
     return StepsRun(stopped.result(), stopped.exit_steps, step, canvases)
 
 
 class _Stopped:
-    """The states of the entries that stopped, written into the batch."""
+    """The states of the entries that stopped, written into the batch.
 
-    def __init__(self, final: Optional[RecurrentState], entries: Tensor,
-                 batch_size: int) -> None:
+    Args:
+        final (RecurrentState, optional): The batch to write into; None
+            for the runner's own batch.
+        entries (Tensor, optional): The indices in ``final`` of the
+            runner's entries; None for all, in order.
+        batch_size (int): The runner's batch size.
+    """
+
+    def __init__(self, final: Optional[RecurrentState],
+                 entries: Optional[Tensor], batch_size: int) -> None:
         self.tensors = None if final is None else final.tensors()
-        self.batch_size = batch_size
+        self.size = batch_size if final is None else len(final.canvas)
         self.running = entries
         self.whole: Optional[RecurrentState] = None
         self.exit_steps: Optional[Tensor] = None
 
-    def write(self, state: RecurrentState, stops: Union[bool, Tensor],
-              step: int) -> bool:
-        """Keeps the state of the entries that ``stops``; whether all have
-        stopped."""
-        if self.exit_steps is None:
-            device = state.canvas.device
-            self.exit_steps = torch.zeros(
-                self.batch_size, dtype=torch.long, device=device)
-            self.running = self.running.to(device)
-        if isinstance(stops, Tensor):
-            if not stops.any():
-                return False
-            stops = True if stops.all() else stops
-        if stops is False:
-            return False
-        self.exit_steps[self.running if stops is
-                        True else self.running[stops]] = step
-        if stops is True and self.tensors is None:
+    def write(self, state: RecurrentState, stops: Tensor, step: int) -> None:
+        """Keeps the state of the running entries where ``stops``."""
+        running = self._running(stops.device)
+        self._write_rows(running[stops], state.select(stops), step)
+        self.running = running[~stops]
+
+    def write_all(self, state: RecurrentState, step: int) -> None:
+        """Keeps the state of every running entry."""
+        if self.tensors is None:
             # The whole batch stops together: its state is the result.
             self.whole = state
-            return True
-        kept = state if stops is True else state.select(stops)
+            self.exit_steps = torch.full((self.size, ),
+                                         step,
+                                         dtype=torch.long,
+                                         device=state.canvas.device)
+            return
+        self._write_rows(self._running(state.canvas.device), state, step)
+
+    def _running(self, device: torch.device) -> Tensor:
+        if self.running is None:
+            self.running = torch.arange(self.size, device=device)
+        return self.running
+
+    def _write_rows(self, rows: Tensor, state: RecurrentState,
+                    step: int) -> None:
         if self.tensors is None:
             self.tensors = [
-                tensor.new_empty(self.batch_size, *tensor.shape[1:])
-                for tensor in kept.tensors()
+                tensor.new_empty(self.size, *tensor.shape[1:])
+                for tensor in state.tensors()
             ]
-        stopping = self.running if stops is True else self.running[stops]
-        for tensor, new in zip(self.tensors, kept.tensors()):
-            tensor[stopping] = new
-        if stops is True:
-            return True
-        self.running = self.running[~stops]
-        return False
+        if self.exit_steps is None:
+            self.exit_steps = torch.zeros(
+                self.size, dtype=torch.long, device=rows.device)
+        for tensor, new in zip(self.tensors, state.tensors()):
+            tensor[rows] = new
+        self.exit_steps[rows] = step
 
     def result(self) -> RecurrentState:
         if self.whole is not None:
