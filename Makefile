@@ -17,13 +17,14 @@ PYTEST_ARGS ?=
 
 env: $(STAMP)
 
-$(STAMP): setup.py requirements/runtime.txt requirements/tests.txt
+$(STAMP): setup.py requirements/runtime.txt requirements/tests.txt \
+		requirements/deploy.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install torch==2.13.0 mmengine==0.10.7 wheel ninja
 	$(PIP) install "setuptools<70"
 	MMCV_WITH_OPS=1 MAX_JOBS=$${MAX_JOBS:-2} $(PIP) install --no-build-isolation mmcv==2.1.0
 	$(PIP) install "setuptools>=77.0.3,<81"
-	$(PIP) install -e ".[tests]"
+	$(PIP) install -e ".[tests,deploy]"
 	touch $@
 
 demo: env

@@ -23,5 +23,6 @@ setup(
     install_requires=requirements('requirements/runtime.txt'),
     extras_require=dict(
         tests=requirements('requirements/tests.txt'),
+        deploy=requirements('requirements/deploy.txt'),
         tensorboard=requirements('requirements/tensorboard.txt')),
 )

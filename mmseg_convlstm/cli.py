@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import os.path as osp
-from typing import Any, Iterator, Sequence, Tuple
+from typing import Any, Iterator, Optional, Sequence, Tuple
 
 import torch
 import torch.distributed as torch_dist
@@ -16,6 +16,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from .benchmarks.baselines import BENCHMARK_BASELINES
+from .deploy.backends import BACKENDS
 
 
 def add_config_args(parser: argparse.ArgumentParser) -> None:
@@ -66,9 +67,9 @@ def input_shape(args: argparse.Namespace, cfg: Config) -> Tuple[int, int]:
     return tuple(shape)
 
 
-def add_step_budget_args(parser: argparse.ArgumentParser) -> None:
-    """``--time-budget-ms`` and ``--cuda-graph``, which
-    :func:`apply_step_budget_args` maps to ``model.test_cfg``."""
+def add_time_budget_arg(parser: argparse.ArgumentParser) -> None:
+    """``--time-budget-ms``, which :func:`apply_step_budget_args` maps to
+    ``model.test_cfg.time_budget_ms``."""
     parser.add_argument(
         '--time-budget-ms',
         type=float,
@@ -76,6 +77,12 @@ def add_step_budget_args(parser: argparse.ArgumentParser) -> None:
         help='run recurrent steps while the next one fits in this many '
         'milliseconds per batch, backbone included (at least one step, at '
         'most model.test_cfg.num_steps): sets model.test_cfg.time_budget_ms')
+
+
+def add_step_budget_args(parser: argparse.ArgumentParser) -> None:
+    """``--time-budget-ms`` and ``--cuda-graph``, which
+    :func:`apply_step_budget_args` maps to ``model.test_cfg``."""
+    add_time_budget_arg(parser)
     parser.add_argument(
         '--cuda-graph',
         action='store_true',
@@ -94,7 +101,7 @@ def apply_step_budget_args(cfg: Config, args: argparse.Namespace) -> None:
     ``time_budget.json``: the mIoU and the mean steps used.
     """
     test_cfg = cfg.model.setdefault('test_cfg', ConfigDict())
-    if args.cuda_graph:
+    if getattr(args, 'cuda_graph', False):
         test_cfg['cuda_graph'] = True
     if args.time_budget_ms is None:
         return
@@ -104,6 +111,33 @@ def apply_step_budget_args(cfg: Config, args: argparse.Namespace) -> None:
             evaluator.get('type') == 'AnytimeIoUMetric':
         evaluator.update(
             type='AdaptiveExitIoUMetric', json_file='time_budget.json')
+
+
+def add_checkpoint_check_arg(parser: argparse.ArgumentParser) -> None:
+    """``--allow-partial-checkpoint``: load a checkpoint that does not fit
+    the config's model deliberately (see
+    :func:`~mmseg_convlstm.engine.check_checkpoint_fits`)."""
+    parser.add_argument(
+        '--allow-partial-checkpoint',
+        action='store_true',
+        help='load a checkpoint whose keys or shapes do not all fit the '
+        "config's model (what fits is loaded, the rest keeps its initial "
+        'weights); without it such a checkpoint is refused')
+
+
+def add_deploy_args(parser: argparse.ArgumentParser,
+                    default_backend: Optional[str], backend_help: str) -> None:
+    """``--backend`` (default ``default_backend``, described by
+    ``backend_help``), :func:`add_checkpoint_check_arg`, ``--work-dir`` and
+    ``--cfg-options``: what the deployment tools take."""
+    parser.add_argument(
+        '--backend',
+        choices=BACKENDS,
+        default=default_backend,
+        help=backend_help)
+    add_checkpoint_check_arg(parser)
+    add_work_dir_arg(parser)
+    add_config_args(parser)
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:

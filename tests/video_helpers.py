@@ -30,6 +30,11 @@ def make_sequence_tree(root: str, num_val: int = 2) -> str:
         sequence_length=SEQUENCE_LENGTH)
 
 
+def sequence_folder(root: str) -> str:
+    """The folder of the frames of the val clips of a sequence tree."""
+    return osp.join(root, 'leftImg8bit_sequence', 'val', 'synthcity')
+
+
 def tiny_video_config(path: str,
                       data_root: str,
                       config: str = VIDEO_CONFIG,

@@ -1,10 +1,11 @@
 """Test (and evaluate) a checkpoint, as MMSeg's tools/test.py does."""
 import argparse
 
-from mmseg_convlstm.cli import (add_common_args, add_step_budget_args,
-                                apply_step_budget_args, build_runner,
-                                check_data_roots, init_cpu_distributed,
-                                load_config)
+from mmseg_convlstm.cli import (add_checkpoint_check_arg, add_common_args,
+                                add_step_budget_args, apply_step_budget_args,
+                                build_runner, check_data_roots,
+                                init_cpu_distributed, load_config)
+from mmseg_convlstm.engine import check_checkpoint_fits
 
 
 def parse_args() -> argparse.Namespace:
@@ -24,6 +25,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--tta', action='store_true', help='test time augmentation')
     add_step_budget_args(parser)
+    add_checkpoint_check_arg(parser)
     add_common_args(parser)
     return parser.parse_args()
 
@@ -61,6 +63,8 @@ def main() -> None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
     runner = build_runner(cfg)
+    check_checkpoint_fits(runner.model, args.checkpoint,
+                          args.allow_partial_checkpoint)
     runner.test()
 
 

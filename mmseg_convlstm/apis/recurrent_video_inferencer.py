@@ -16,7 +16,7 @@ from ..models.exits.exit_settings import (check_carried_steps,
 from ..models.exits.step_loop import EagerSteps, Never, run_until
 from ..models.exits.step_policies import VIDEO_EXIT_KEY, VideoPositionExit
 from ..models.exits.time_budget import BudgetRule, TimeBudget, device_time_ms
-from ..models.layers.recurrent_state import RecurrentState, decay_canvas
+from ..models.layers.recurrent_state import RecurrentState
 
 Frame = Union[np.ndarray, str]
 """A BGR uint8 image (H, W, 3), as OpenCV reads it, or an image file."""
@@ -54,9 +54,11 @@ class RecurrentVideoInferencer:
     overridden by keyword arguments:
 
     - ``steps_per_frame`` (int): Recurrent steps per frame. Default: 1.
-    - ``canvas_decay`` (float): Factor of the carried canvas before each new
-      frame: 1 keeps it, 0 starts each frame from an empty canvas (the LSTM
-      states are still carried). Default: 1.0.
+    - ``canvas_decay`` (float): Weight of the carried canvas before each
+      new frame, blended with the frame's cold-start canvas (zero, or that
+      of ``init_canvas``; see :meth:`ConvLSTMCanvasHead.next_frame_state`):
+      1 keeps it, 0 starts each frame from its cold canvas (the LSTM states
+      are still carried). Default: 1.0.
     - ``scene_cut_threshold`` (float, optional): Reset everything, as
       :meth:`reset` does, when the mean absolute change of the backbone
       features from the previous frame, relative to their mean absolute
@@ -86,7 +88,8 @@ class RecurrentVideoInferencer:
         model (str | Config | BaseSegmentor): A config (file) whose model has
             a :class:`ConvLSTMCanvasHead`, built by
             :func:`mmseg.apis.init_model`, or such a model already built (in
-            eval mode, with its ``cfg``).
+            eval mode, with its ``cfg``; or a deployed one, see
+            :class:`~mmseg_convlstm.deploy.DeployedVideoInferencer`).
         checkpoint (str, optional): Checkpoint to load into a model built
             from a config. Default: None.
         device (str): Device of a model built from a config. Default: 'cpu'.
@@ -110,7 +113,7 @@ class RecurrentVideoInferencer:
                  device: str = 'cpu',
                  time_budget_ms: Optional[float] = None,
                  **video_cfg) -> None:
-        if not isinstance(model, BaseSegmentor):
+        if isinstance(model, (str, Config)):
             model = init_model(model, checkpoint, device)
         self.model = model
         self.head = model.decode_head
@@ -278,7 +281,8 @@ class RecurrentVideoInferencer:
     def _steps(self, features: Tensor, budget: Optional[TimeBudget]) -> Tensor:
         if self.position_exit is None:
             run = run_until(
-                EagerSteps(self.head, features, self._carried_state()),
+                EagerSteps(self.head, features,
+                           self._carried_state(features)),
                 self.steps_per_frame,
                 Never() if budget is None else BudgetRule(budget))
             self.state, self.steps_used = run.state, run.steps_run
@@ -288,7 +292,7 @@ class RecurrentVideoInferencer:
         return self.state.canvas
 
     def _position_steps(self, features: Tensor) -> None:
-        state = self._carried_state()
+        state = self._carried_state(features)
         if state is not None:
             state = self.head.dense_state(features, state)
         self.state, self.exit_steps = self.position_exit.run(
@@ -315,10 +319,11 @@ class RecurrentVideoInferencer:
             torch.finfo(previous.dtype).tiny)
         return float((current - previous).abs().mean() / scale)
 
-    def _carried_state(self) -> Optional[RecurrentState]:
+    def _carried_state(self, features: Tensor) -> Optional[RecurrentState]:
         if self.state is None:
             return None
-        return decay_canvas(self.state, self.canvas_decay)
+        return self.head.next_frame_state(self.state, features,
+                                          self.canvas_decay)
 
     def labels(self, canvas: Tensor, data_sample: SegDataSample) -> Tensor:
         """The (H, W) labels at the frame's original size of one frame's

@@ -1,5 +1,6 @@
-"""Segment a video with the recurrent state carried across frames and write
-the frames with their segmentation drawn over them."""
+"""Segment a video with the recurrent state carried across frames: write
+the frames with their segmentation drawn over them, or keep the labels of
+some frames."""
 import os
 import os.path as osp
 import time
@@ -10,7 +11,7 @@ import mmcv
 import numpy as np
 from mmengine.utils import ProgressBar
 
-from .recurrent_video_inferencer import RecurrentVideoInferencer
+from .recurrent_video_inferencer import Frame, RecurrentVideoInferencer
 from .video_frame_reader import VideoFrameReader
 
 
@@ -85,3 +86,52 @@ def segment_video(inferencer: RecurrentVideoInferencer,
         frames=num_frames,
         segmentation_fps=num_frames / segmentation_seconds,
         overall_fps=num_frames / (time.perf_counter() - start))
+
+
+def carried_labels(inferencer: RecurrentVideoInferencer,
+                   frames: Sequence[Frame],
+                   shown: Sequence[int],
+                   context: int = 0) -> np.ndarray:
+    """The labels that ``inferencer``, reset, carries to some frames of a
+    video: it streams ``context`` frames before the first shown one
+    (fewer when the video starts sooner) and then every frame up to the
+    last shown one, keeping the labels of the shown frames only.
+
+    Args:
+        inferencer (RecurrentVideoInferencer): The streaming model.
+        frames (Sequence[np.ndarray | str]): The frames of the video in
+            order: BGR uint8 images or image files.
+        shown (Sequence[int]): Increasing indices in ``frames`` of the
+            frames whose labels are returned.
+        context (int): Frames streamed before the first shown one, only to
+            build up the carried state. Default: 0.
+
+    Returns:
+        np.ndarray: The labels (len(shown), H, W) of the shown frames, at
+        the frames' size.
+
+    Raises:
+        ValueError: When ``shown`` is empty, not increasing or beyond the
+            frames.
+    """
+    _check_shown(shown, len(frames))
+    streamed = range(max(0, shown[0] - context), shown[-1] + 1)
+    inferencer.reset()
+    progress = ProgressBar(len(streamed))
+    labels = []
+    for index in streamed:
+        prediction = inferencer(frames[index])
+        if index in shown:
+            labels.append(prediction.labels.cpu().numpy())
+        progress.update()
+    return np.stack(labels)
+
+
+def _check_shown(shown: Sequence[int], num_frames: int) -> None:
+    if not shown or list(shown) != sorted(set(shown)):
+        raise ValueError('the frames shown must be given by increasing '
+                         f'indices, got {list(shown)}')
+    if shown[0] < 0 or shown[-1] >= num_frames:
+        raise ValueError(f'the frames shown {list(shown)} are not all among '
+                         f'the {num_frames} frames (indices 0 to '
+                         f'{num_frames - 1})')

@@ -16,7 +16,7 @@ from ..utils.complexity import (RecurrentSegmentorAtSteps, count_macs,
                                 recurrent_macs)
 from ..utils.model_zoo import zoo_model
 from .baselines import BASELINE_CONFIGS, load_baselines, model_title
-from .formatting import giga, ratio
+from .formatting import giga, ratio, save_miou_plot
 from .latency import describe_device, forward_run, median_latencies
 from .workload import load_model
 
@@ -310,13 +310,7 @@ def plot_budget_curve(curve: BudgetCurve, path: str) -> None:
     height, width = curve.shape
     axes.set_xlim(0, 1.08 * max(point.macs / 1e9 for point in curve.points))
     axes.set_xlabel(f'GMACs per {height}x{width} image')
-    axes.set_ylabel('mIoU (%)')
-    axes.set_title('Accuracy against computational budget')
-    axes.grid(alpha=0.3)
-    axes.legend(fontsize=8, loc='best')
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    save_miou_plot(figure, axes, 'Accuracy against computational budget', path)
 
 
 def _plot_point(axes, point: BudgetPoint, marker: str, size: int,

@@ -31,3 +31,23 @@ def ratio(value: Optional[float], reference: Optional[float]) -> str:
     if value is None or not reference:
         return ''
     return f'{value / reference:.3f}'
+
+
+def save_miou_plot(figure, axes, title: str, path: str) -> None:
+    """Finishes a plot of mIoU against a cost (the y label, ``title``, a
+    grid and the legend), saves ``figure`` as ``path`` and closes it.
+
+    Args:
+        figure (matplotlib.figure.Figure): The figure, from pyplot.
+        axes (matplotlib.axes.Axes): Its axes.
+        title (str): The title.
+        path (str): The image file to write.
+    """
+    import matplotlib.pyplot as plt
+    axes.set_ylabel('mIoU (%)')
+    axes.set_title(title)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8, loc='best')
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

@@ -266,15 +266,18 @@ def add_frame_macs(model: BaseSegmentor, rows: List[dict]) -> None:
     and from zeros for static rows (multiply-accumulates, see
     :mod:`.video_macs`; per-position rows: their counted ``head_macs``),
     plus the backbone (divided by the row's ``backbone_interval``: its
-    average over a video)."""
+    average over a video). Video rows carry the canvas with the config's
+    ``video_cfg.canvas_decay``."""
     backbone, features = feature_macs(model, tuple(rows[0]['input_shape']))
+    canvas_decay = RecurrentVideoInferencer(model).canvas_decay
     for row in rows:
         steps = row['head_macs'] if row['mode'] == 'position' else \
             recurrent_step_macs(
                 model.decode_head,
                 features,
                 row['steps_per_frame'],
-                carried_state=row['mode'] == 'video')
+                carried_state=row['mode'] == 'video',
+                canvas_decay=canvas_decay)
         row['head_gmacs_per_frame'] = round(steps / 1e9, 4)
         row['gmacs_per_frame'] = round(
             average_frame_macs(backbone, steps, row['backbone_interval']) /

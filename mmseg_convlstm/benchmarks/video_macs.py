@@ -31,15 +31,20 @@ def feature_macs(model: BaseSegmentor,
 
 
 @torch.no_grad()
-def recurrent_step_macs(head: ConvLSTMCanvasHead, features: Tensor,
-                        num_steps: int, carried_state: bool) -> int:
+def recurrent_step_macs(head: ConvLSTMCanvasHead,
+                        features: Tensor,
+                        num_steps: int,
+                        carried_state: bool,
+                        canvas_decay: float = 1.0) -> int:
     """MACs of ``num_steps`` steps of the head on one frame's features
-    (1, C, h, w), from the state a previous frame left (``carried_state``)
-    or from zeros (a cold start: the first step has no recurrent
+    (1, C, h, w), from the state a previous frame left (``carried_state``,
+    its canvas blended by ``canvas_decay`` as ``video_cfg`` blends it) or
+    from zeros (a cold start: the first step has no recurrent
     convolutions). The input projection cached once per frame is
     included."""
     state = head.run_steps(features, 1)[1] if carried_state else None
-    return count_macs(RecurrentSteps(head, num_steps, state), (features, ))
+    return count_macs(
+        RecurrentSteps(head, num_steps, state, canvas_decay), (features, ))
 
 
 def _device(model: torch.nn.Module) -> torch.device:

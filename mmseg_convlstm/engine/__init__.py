@@ -1,5 +1,7 @@
 from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .atomic_local_backend import AtomicLocalBackend, write_atomically
+from .checkpoint_fit import (CheckpointMismatchError, check_checkpoint_fits,
+                             compare_weights)
 from .class_count_check_hook import ClassCountCheckHook
 from .crop_size_check_hook import CropSizeCheckHook
 from .deterministic_check import (check_deterministic_training,
@@ -30,5 +32,6 @@ __all__ = [
     'register_safe_local_loader', 'restore_history_buffers', 'to_plain_data',
     'StepGridHook', 'PREEMPTION_EXIT_CODE', 'PreemptionHook',
     'check_launch', 'shield_workers', 'check_deterministic_training',
-    'interpolated_losses'
+    'interpolated_losses', 'CheckpointMismatchError', 'check_checkpoint_fits',
+    'compare_weights'
 ]

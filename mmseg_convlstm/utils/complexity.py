@@ -108,21 +108,30 @@ class RecurrentSteps(nn.Module):
     Args:
         head (ConvLSTMCanvasHead): The head.
         num_steps (int): Steps to run.
-        state (RecurrentState, optional): Where the steps start (a video
-            frame's carried state). Default: None.
+        state (RecurrentState, optional): Where the steps start: the state a
+            previous video frame left, carried to the new frame as
+            ``head.next_frame_state`` carries it. Default: None.
+        canvas_decay (float): ``video_cfg.canvas_decay`` of the carried
+            ``state``. Default: 1.0.
     """
 
     def __init__(self,
                  head: nn.Module,
                  num_steps: int,
-                 state: Optional[object] = None) -> None:
+                 state: Optional[object] = None,
+                 canvas_decay: float = 1.0) -> None:
         super().__init__()
         self.head = head
         self.num_steps = num_steps
         self.state = state
+        self.canvas_decay = canvas_decay
 
     def forward(self, features: Tensor) -> Tensor:
-        return self.head.run_steps(features, self.num_steps, self.state)[0][-1]
+        state = self.state
+        if state is not None:
+            state = self.head.next_frame_state(state, features,
+                                               self.canvas_decay)
+        return self.head.run_steps(features, self.num_steps, state)[0][-1]
 
 
 @dataclass

@@ -1,10 +1,12 @@
 """One picture of how the canvas sharpens: the image, the prediction after
 each chosen recurrent step and the ground truth, side by side."""
+import math
 from typing import Optional, Sequence
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.patches import Patch
 from PIL import Image
 
@@ -76,8 +78,8 @@ def step_grid_figure(image: np.ndarray,
         wspace=0.04)
     if class_names:
         shown = [step_labels[step - 1] for step in steps]
-        _add_class_legend(figure, shown + ([gt] if gt is not None else []),
-                          palette, class_names)
+        add_class_legend(figure, shown + ([gt] if gt is not None else []),
+                         palette, class_names)
     return figure
 
 
@@ -99,11 +101,26 @@ def _check_inputs(image: np.ndarray, step_labels: np.ndarray,
                              f'{len(step_labels)} steps given')
 
 
-def _add_class_legend(figure: Figure, label_maps: Sequence[np.ndarray],
-                      palette: Sequence[Sequence[int]],
-                      class_names: Sequence[str]) -> None:
-    """A legend of the classes that appear in ``label_maps``, and of the
-    ignored pixels (labels that are no class) when there are any."""
+def add_class_legend(figure: Figure,
+                     label_maps: Sequence[np.ndarray],
+                     palette: Sequence[Sequence[int]],
+                     class_names: Sequence[str],
+                     max_columns: int = 8) -> Legend:
+    """Adds, centred at the bottom of ``figure``, a legend of the classes
+    that appear in ``label_maps``, and of the ignored pixels (labels that
+    are no class) when there are any.
+
+    Args:
+        figure (Figure): The figure to draw the legend in.
+        label_maps (Sequence[np.ndarray]): The label maps drawn.
+        palette (Sequence[Sequence[int]]): RGB colour of every class.
+        class_names (Sequence[str]): Name of every class.
+        max_columns (int): Most entries side by side; more go on further
+            rows, as full as one another. Default: 8.
+
+    Returns:
+        Legend: The legend added.
+    """
     values = np.unique(np.concatenate([np.ravel(m) for m in label_maps]))
     present = [int(c) for c in values if 0 <= c < len(class_names)]
     handles = [
@@ -116,10 +133,11 @@ def _add_class_legend(figure: Figure, label_maps: Sequence[np.ndarray],
                 facecolor=np.asarray(IGNORE_COLOUR) / 255,
                 edgecolor='grey',
                 label='ignored'))
-    figure.legend(
+    num_rows = math.ceil(len(handles) / max_columns)
+    return figure.legend(
         handles=handles,
         loc='lower center',
-        ncol=min(len(handles), 8),
+        ncol=math.ceil(len(handles) / num_rows),
         fontsize=9,
         frameon=False)
 

@@ -53,3 +53,40 @@ def test_the_paper_size_config_keeps_the_still_recipe_crop():
     assert cfg.model.data_preprocessor.size == (1025, 2049)
     assert cfg.model.backbone.with_cp
     assert not cfg.model.train_cfg.context_backbone_grad
+
+
+CAMVID_CLIPS = ('mobilenet-v2-d16_convlstm-aspp256-256-128-initcanvas_'
+                '1xb2-300i-clip4_camvid-{}-288x384.py')
+STILL = ('mobilenet-v2-d16_convlstm-aspp256-256-128-initcanvas_'
+         '1xb4-500i_camvid-288x384')
+
+
+@pytest.mark.parametrize('source, datasets', [
+    ('seq-pseudoclips', ['CamVidSequenceDataset', 'CamVidDataset']),
+    ('seq', ['CamVidSequenceDataset']),
+    ('pseudoclips', ['CamVidDataset']),
+])
+def test_camvid_clip_configs_fine_tune_the_still_context_model(
+        source, datasets):
+    cfg = Config.fromfile(osp.join(CONFIGS, CAMVID_CLIPS.format(source)))
+    assert STILL in cfg.load_from
+    dataset = cfg.train_dataloader.dataset
+    assert dataset.type == 'ConcatDataset'
+    assert [source.type for source in dataset.datasets] == datasets
+    for clip_source in dataset.datasets:
+        transforms = [step['type'] for step in clip_source.pipeline]
+        assert transforms[-3:] == [
+            'RandomCrop', 'RandomFlip', 'PackClipSegInputs'
+        ]
+        frames = clip_source.get('context_frames') or next(
+            step['context_frames'] for step in clip_source.pipeline
+            if step['type'] == 'RandomCameraMotionClip')
+        assert frames == 3
+    assert cfg.video_cfg.canvas_decay == cfg.model.train_cfg.canvas_decay
+    assert cfg.model.train_cfg.freeze_features
+    assert cfg.model.decode_head.init_canvas
+    init_default_scope('mmseg')
+    model = MODELS.build(cfg.model)
+    assert isinstance(model, ClipRecurrentEncoderDecoder)
+    assert not any(parameter.requires_grad
+                   for parameter in model.decode_head.context.parameters())

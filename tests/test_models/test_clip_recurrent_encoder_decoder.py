@@ -70,13 +70,17 @@ def frame_samples(samples, frame):
     ]
 
 
-@pytest.mark.parametrize('loss_frames, canvas_decay', [('all', 1.0),
-                                                       ('last', 1.0),
-                                                       ('all', 0.5)])
+@pytest.mark.parametrize('loss_frames, canvas_decay, head_cfg',
+                         [('all', 1.0, None), ('last', 1.0, None),
+                          ('all', 0.5, None),
+                          ('all', 0.5, dict(init_canvas=True))])
 def test_the_loss_is_that_of_the_streamed_canvases(tmp_path, loss_frames,
-                                                   canvas_decay):
+                                                   canvas_decay, head_cfg):
     model = build_model(
-        tmp_path, loss_frames=loss_frames, canvas_decay=canvas_decay)
+        tmp_path,
+        head_cfg,
+        loss_frames=loss_frames,
+        canvas_decay=canvas_decay)
     inputs, samples = clip_batch()
     losses = model.loss(inputs, samples)
     with torch.no_grad():
@@ -121,6 +125,30 @@ def test_the_gradient_flows_back_through_the_carried_state(
     bottom_cell = model.decode_head.cells[0]
     assert all(parameter.grad.abs().sum() > 0
                for parameter in bottom_cell.parameters())
+
+
+def test_frozen_features_keep_their_weights_and_statistics(tmp_path):
+    model = build_model(tmp_path, freeze_features=True)
+    model.train()
+    assert not any(module.training for module in model.backbone.modules())
+    assert model.decode_head.training
+    before = {
+        key: value.clone()
+        for key, value in model.state_dict().items()
+        if not key.startswith('decode_head.')
+    }
+    optimizer = torch.optim.SGD(
+        [p for p in model.parameters() if p.requires_grad], lr=0.1)
+    inputs, samples = clip_batch()
+    model.loss(inputs, samples)['decode.loss_ce'].backward()
+    optimizer.step()
+    for key, value in model.state_dict().items():
+        if key in before:  # weights and running statistics alike
+            assert torch.equal(value, before[key]), key
+    assert all(parameter.grad.abs().sum() > 0
+               for parameter in model.decode_head.parameters())
+    assert all(parameter.grad is None
+               for parameter in model.backbone.parameters())
 
 
 def test_still_images_train_as_the_recurrent_encoder_decoder(tmp_path):

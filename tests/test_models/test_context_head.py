@@ -13,6 +13,7 @@ from torch.testing import assert_close
 from mmseg.apis import init_model
 from mmseg.registry import MODELS
 from mmseg_convlstm.apis import RecurrentVideoInferencer
+from mmseg_convlstm.benchmarks.video_macs import recurrent_step_macs
 from mmseg_convlstm.models.acceleration.cuda_graph_steps import CUDAGraphSteps
 from mmseg_convlstm.models.exits.position_exit import (
     PositionExitRule, run_until_positions_settle)
@@ -208,3 +209,34 @@ def test_position_macs_count_the_initial_canvas_as_the_counter_does(cached):
     for steps in (1, 2, 3):
         exit_steps = torch.full(tuple(shape), steps)
         assert per_position.head(exit_steps) == counted.head[steps - 1]
+
+
+@pytest.mark.parametrize('canvas_decay', [0.0, 0.5])
+def test_a_new_frame_blends_the_carried_canvas_with_its_initial_canvas(
+        canvas_decay):
+    model = build_model(init_canvas=True)
+    head = model.decode_head
+    with torch.no_grad():
+        features = model.head_features(INPUTS)
+        first, second = features[:1], features[1:]
+        _, carried = head.run_steps(first, 1)
+        started = head.next_frame_state(carried, second, canvas_decay)
+        canvases, _ = head.run_steps(second, 1, started)
+        top_h = head.step(second, None, carried._replace(canvas=None)).canvas
+        initial = head.canvas_classifier(second)
+    assert not torch.allclose(initial, carried.canvas)
+    assert_close(
+        canvases[0], canvas_decay * carried.canvas +
+        (1 - canvas_decay) * initial + top_h)
+    assert head.next_frame_state(carried, second, 1.0) is carried
+
+
+def test_video_macs_count_the_initial_canvas_of_a_blended_frame():
+    model = build_model(init_canvas=True)
+    head = model.decode_head
+    with torch.no_grad():
+        features = model.head_features(INPUTS[:1])
+    positions = features.shape[-2] * features.shape[-1]
+    kept = recurrent_step_macs(head, features, 1, True, canvas_decay=1.0)
+    blended = recurrent_step_macs(head, features, 1, True, canvas_decay=0.5)
+    assert blended - kept == positions * head.canvas_classifier.weight.numel()

@@ -6,26 +6,9 @@ import os.path as osp
 
 import cv2
 import mmcv
-import pytest
 
-from tests.checkpoints import save_random_checkpoint
 from tests.tools_runner import run_tool
-from tests.video_helpers import (SEQUENCE_LENGTH, make_sequence_tree,
-                                 tiny_video_config)
-
-
-@pytest.fixture(scope='module')
-def tiny(tmp_path_factory):
-    """(data root, config, checkpoint) of a tiny random model."""
-    folder = tmp_path_factory.mktemp('video_tools')
-    root = make_sequence_tree(str(folder / 'data'))
-    config = tiny_video_config(str(folder / 'tiny.py'), root)
-    return root, config, save_random_checkpoint(config,
-                                                str(folder / 'tiny.pth'))
-
-
-def sequence_folder(root):
-    return osp.join(root, 'leftImg8bit_sequence', 'val', 'synthcity')
+from tests.video_helpers import SEQUENCE_LENGTH, sequence_folder
 
 
 def count_video_frames(path):

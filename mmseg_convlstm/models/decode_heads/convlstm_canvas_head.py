@@ -13,7 +13,7 @@ from ..exits.exit_settings import check_num_steps
 from ..exits.step_loop import EagerSteps, run_until
 from ..layers.convlstm_cell import (ConvLSTMCell, conv_as_rows, lstm_pointwise,
                                     state_dtype)
-from ..layers.recurrent_state import RecurrentState
+from ..layers.recurrent_state import RecurrentState, decay_canvas
 from ..losses.step_losses import (canvas_losses, step_loss_fallback,
                                   weighted_loss_sum)
 
@@ -191,6 +191,17 @@ class ConvLSTMCanvasHead(BaseDecodeHead):
             else self.canvas_classifier(features)
         return self.initial_state()._replace(
             canvas=canvas.to(state_dtype(features)))
+
+    def next_frame_state(self, state: RecurrentState, features: Tensor,
+                         canvas_decay: float) -> RecurrentState:
+        """The state the steps on a new video frame's ``features`` start
+        from: the LSTM states that the previous frame left in ``state``, its
+        canvas blended with the frame's :meth:`cold_state` canvas (zero
+        without ``init_canvas``) by :func:`~..layers.recurrent_state.
+        decay_canvas`."""
+        cold_canvas = self.cold_state(features).canvas \
+            if canvas_decay < 1 else None
+        return decay_canvas(state, canvas_decay, cold_canvas)
 
     def dense_state(self,
                     features: Tensor,

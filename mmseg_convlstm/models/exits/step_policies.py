@@ -22,7 +22,6 @@ from mmengine.structures import PixelData
 from torch import Tensor
 
 from mmseg.utils import ConfigType
-from ...utils.complexity import position_macs
 from ..layers.recurrent_state import RecurrentState
 from .exit_settings import (check_position_exit, check_probability,
                             check_time_budget)
@@ -49,6 +48,30 @@ class StepRun:
     canvases: List[Tensor]
     metainfo: List[dict]
     data: List[Dict[str, PixelData]] = field(default_factory=list)
+
+    def store(self, data_samples: list, step_labels: List[list],
+              return_all_steps: bool) -> None:
+        """Stores in each data sample its metainfo and data fields and,
+        with ``return_all_steps``, the labels of every step
+        (``pred_sem_seg_steps``).
+
+        Args:
+            data_samples (list[SegDataSample]): The N data samples.
+            step_labels (list): Per step kept, the labels (1, H, W) of
+                each image, indexable by image.
+            return_all_steps (bool): Store the labels of every step.
+        """
+        for index, sample in enumerate(data_samples):
+            if return_all_steps:
+                sample.set_data({
+                    'pred_sem_seg_steps':
+                    PixelData(
+                        data=torch.cat(
+                            [labels[index] for labels in step_labels]))
+                })
+            if self.data:
+                sample.set_data(self.data[index])
+            sample.set_metainfo(self.metainfo[index])
 
 
 class StepPolicy:
@@ -207,7 +230,7 @@ class PositionExit(StepPolicy):
             PositionExitRule(self.min_steps, self.settle_steps,
                              self.confidence))
         backbone_macs = segmentor.backbone_macs(inputs.shape[2:])
-        head_position_macs = position_macs(head)
+        head_position_macs = segmentor.position_macs()
         metainfo, data = [], []
         for image_steps in exit_steps:
             head_macs = head_position_macs.head(image_steps)

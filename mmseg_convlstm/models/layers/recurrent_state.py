@@ -62,11 +62,19 @@ class RecurrentState(NamedTuple):
         return RecurrentState(lstm, canvas)
 
 
-def decay_canvas(state: RecurrentState, canvas_decay: float) -> RecurrentState:
+def decay_canvas(state: RecurrentState,
+                 canvas_decay: float,
+                 cold_canvas: Optional[Tensor] = None) -> RecurrentState:
     """The state a new video frame starts from: the LSTM states of
-    ``state`` and its canvas times ``canvas_decay`` (1 keeps it; 0 drops it,
-    so that the frame's first step starts from an empty canvas)."""
+    ``state``, and its canvas blended with the new frame's ``cold_canvas``
+    (the canvas a cold start on the frame would start from; None: zero):
+    ``canvas_decay * canvas + (1 - canvas_decay) * cold_canvas``. 1 keeps
+    the carried canvas; 0 starts the frame's first step from its cold
+    canvas (an empty one without ``cold_canvas``)."""
     if canvas_decay == 1:
         return state
-    canvas = None if canvas_decay == 0 else canvas_decay * state.canvas
+    if cold_canvas is None:
+        canvas = None if canvas_decay == 0 else canvas_decay * state.canvas
+    else:
+        canvas = torch.lerp(cold_canvas, state.canvas, canvas_decay)
     return RecurrentState(state.lstm, canvas)

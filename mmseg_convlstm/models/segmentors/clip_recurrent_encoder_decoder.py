@@ -1,6 +1,7 @@
 from typing import Dict, List
 
 import torch
+import torch.nn as nn
 from mmengine.structures import PixelData
 from torch import Tensor
 
@@ -8,7 +9,6 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from mmseg.utils import SampleList, add_prefix
 from ..exits.exit_settings import check_carried_steps, merge_options
-from ..layers.recurrent_state import decay_canvas
 from .recurrent_encoder_decoder import RecurrentEncoderDecoder
 from ..losses.step_losses import canvas_losses, weighted_loss_sum
 
@@ -16,7 +16,8 @@ DEFAULT_CLIP_TRAIN_CFG = dict(
     steps_per_frame=1,
     canvas_decay=1.0,
     loss_frames='all',
-    context_backbone_grad=True)
+    context_backbone_grad=True,
+    freeze_features=False)
 
 
 @MODELS.register_module()
@@ -37,8 +38,10 @@ class ClipRecurrentEncoderDecoder(RecurrentEncoderDecoder):
     ``train_cfg`` options:
 
     - ``steps_per_frame`` (int): Recurrent steps per frame. Default: 1.
-    - ``canvas_decay`` (float): Factor of the carried canvas before each new
-      frame, as ``video_cfg.canvas_decay`` of
+    - ``canvas_decay`` (float): Weight of the carried canvas before each new
+      frame, blended with the frame's cold-start canvas (see
+      :meth:`ConvLSTMCanvasHead.next_frame_state`), as
+      ``video_cfg.canvas_decay`` of
       :class:`RecurrentVideoInferencer` (set both alike). Default: 1.0.
     - ``loss_frames`` (str): 'all' takes the loss on every frame that has
       labels (the data samples' ``gt_sem_seg`` of shape (F, H, W), from
@@ -49,6 +52,13 @@ class ClipRecurrentEncoderDecoder(RecurrentEncoderDecoder):
       the backbone through the features of the frames before the last;
       False computes them without gradient, which saves the backbone's
       activations of those frames. Default: True.
+    - ``freeze_features`` (bool): Whether what computes the head's features
+      (the backbone, any neck and the head's context module) and the
+      auxiliary heads keep the weights and the normalisation statistics
+      they were loaded with (no gradient, norms in eval mode), so that only
+      the recurrence (the cells and any initial-canvas classifier) learns
+      from the clips; ``context_backbone_grad`` then has no effect.
+      Default: False.
 
     Activation checkpointing of the backbone is the backbone's own option
     (``model.backbone.with_cp=True``).
@@ -60,6 +70,27 @@ class ClipRecurrentEncoderDecoder(RecurrentEncoderDecoder):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.clip_train_cfg = self._clip_options(self.train_cfg or {})
+        if self.clip_train_cfg['freeze_features']:
+            for module in self._feature_modules():
+                module.requires_grad_(False)
+
+    def _feature_modules(self) -> List[nn.Module]:
+        """The modules ``freeze_features`` freezes."""
+        modules = [
+            self.backbone,
+            getattr(self, 'neck', None), self.decode_head.context,
+            getattr(self, 'auxiliary_head', None)
+        ]
+        return [module for module in modules if module is not None]
+
+    def train(self, mode: bool = True) -> 'ClipRecurrentEncoderDecoder':
+        """Sets the training mode; the modules that ``freeze_features``
+        freezes stay in eval mode."""
+        super().train(mode)
+        if self.clip_train_cfg['freeze_features']:
+            for module in self._feature_modules():
+                module.eval()
+        return self
 
     @staticmethod
     def _clip_options(train_cfg: dict) -> dict:
@@ -91,8 +122,11 @@ class ClipRecurrentEncoderDecoder(RecurrentEncoderDecoder):
         """The head's input features (N, C, h, w) of every frame."""
         num_clips = inputs.shape[0]
         frames = inputs.transpose(0, 1).flatten(0, 1)
-        if (self.clip_train_cfg['context_backbone_grad']
-                or len(frames) == num_clips):
+        if self.clip_train_cfg['freeze_features']:
+            with torch.no_grad():
+                features = self.head_features(frames)
+        elif (self.clip_train_cfg['context_backbone_grad']
+              or len(frames) == num_clips):
             features = self.head_features(frames)
         else:
             with torch.no_grad():
@@ -107,8 +141,8 @@ class ClipRecurrentEncoderDecoder(RecurrentEncoderDecoder):
         canvases, state = [], None
         for frame_features in features:
             if state is not None:
-                state = decay_canvas(state,
-                                     self.clip_train_cfg['canvas_decay'])
+                state = self.decode_head.next_frame_state(
+                    state, frame_features, self.clip_train_cfg['canvas_decay'])
             frame_canvases, state = self.decode_head.run_steps(
                 frame_features, self.clip_train_cfg['steps_per_frame'], state)
             canvases.append(frame_canvases[-1])

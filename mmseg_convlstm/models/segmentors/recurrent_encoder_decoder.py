@@ -2,16 +2,14 @@ import logging
 from typing import Callable, Dict, Hashable, List, Optional, Set, Tuple
 
 import numpy as np
-import torch
 from mmengine.logging import print_log
-from mmengine.structures import PixelData
 from torch import Tensor
 
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from mmseg.utils import OptSampleList, SampleList
-from ...utils.complexity import backbone_macs
+from ...utils.complexity import PositionMACs, backbone_macs, position_macs
 from ..acceleration.cuda_graph_steps import CUDAGraphSteps, input_key
 from ..exits.exit_settings import check_num_steps
 from ..exits.step_loop import EagerSteps, StepRunner
@@ -162,17 +160,7 @@ class RecurrentEncoderDecoder(EncoderDecoder):
                                              batch_img_metas), data_samples)
         step_labels.append(
             [sample.pred_sem_seg.data for sample in data_samples])
-        for index, sample in enumerate(data_samples):
-            if return_all_steps:
-                sample.set_data({
-                    'pred_sem_seg_steps':
-                    PixelData(
-                        data=torch.cat(
-                            [labels[index] for labels in step_labels]))
-                })
-            if run.data:
-                sample.set_data(run.data[index])
-            sample.set_metainfo(run.metainfo[index])
+        run.store(data_samples, step_labels, return_all_steps)
         return data_samples
 
     def backbone_macs(self, shape: Tuple[int, int]) -> int:
@@ -184,6 +172,11 @@ class RecurrentEncoderDecoder(EncoderDecoder):
         if shape not in self._backbone_macs:
             self._backbone_macs[shape] = backbone_macs(self, shape)
         return self._backbone_macs[shape]
+
+    def position_macs(self) -> PositionMACs:
+        """MACs of the head at one feature position
+        (:func:`~mmseg_convlstm.utils.complexity.position_macs`)."""
+        return position_macs(self.decode_head)
 
     def warm_up_untimed(self, inputs: Tensor,
                         graph_steps: Optional[CUDAGraphSteps]) -> None:

@@ -1,0 +1,8 @@
+# The clip fine-tuning of ..._camvid-seq-pseudoclips-288x384.py on one source
+# alone: the real train sequences (4 labelled frames 1 s apart).
+_base_ = [
+    './mobilenet-v2-d16_convlstm-aspp256-256-128-initcanvas_'
+    '1xb2-300i-clip4_camvid-seq-pseudoclips-288x384.py'
+]
+train_dataloader = dict(
+    dataset=dict(datasets=[{{_base_.real_clips}}]))
