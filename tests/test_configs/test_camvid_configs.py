@@ -3,10 +3,12 @@ PSPNet heads and ours on one MobileNetV2 backbone (output stride 16,
 ImageNet init), with the same crop, augmentation, batch and schedule."""
 import glob
 import os.path as osp
+import re
 
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
 
 from mmseg.models.decode_heads import ASPPHead, PSPHead
 from mmseg_convlstm.models import ConvLSTMCanvasHead
@@ -17,6 +19,7 @@ CAMVID_CONFIGS = sorted(glob.glob(osp.join(CONFIGS, 'camvid', '*.py')))
 SHARED_WEIGHTS = osp.join(REPO, '..', 'shared', 'weights',
                           'mobilenet_v2_imagenet_mmseg.pth')
 HEADS = dict(deeplabv3=ASPPHead, pspnet=PSPHead, convlstm=ConvLSTMCanvasHead)
+LR_ABLATION = re.compile(r'-(head|cells)lr10_')
 SHARED_KEYS = ('train_dataloader', 'train_cfg', 'optim_wrapper',
                'param_scheduler', 'randomness')
 
@@ -48,7 +51,10 @@ def test_each_recipe_has_both_baselines_and_two_widths_of_ours():
     assert sorted(model_name(path) for path in configs_of('1xb4-500i')) == [
         'convlstm-256-128', 'convlstm-512-256', 'convlstm-aspp128-256-128',
         'convlstm-aspp256-256-128', 'convlstm-aspp256-256-128-initcanvas',
-        'deeplabv3', 'pspnet'
+        'convlstm-aspp256-256-128-initcanvas-cellslr10',
+        'convlstm-aspp256-256-128-initcanvas-lossramp',
+        'convlstm-aspp512-256-128-initcanvas',
+        'convlstm-ppm256-256-128-initcanvas', 'deeplabv3', 'pspnet'
     ]
     assert sorted(model_name(path) for path in configs_of('1xb8-2k')) == [
         'convlstm-256-128', 'convlstm-512-256', 'convlstm-512-256-headlr10',
@@ -78,12 +84,17 @@ def test_the_ablations_change_one_thing_each():
     assert 'paramwise_cfg' not in reference.optim_wrapper
 
 
-def test_the_context_heads_add_one_thing_each_to_the_narrow_head():
-    def head_of(name):
-        return load(
-            next(path for path in configs_of('1xb4-500i')
-                 if model_name(path) == name)).model.decode_head
+def cpu_recipe_config(name):
+    return load(
+        next(path for path in configs_of('1xb4-500i')
+             if model_name(path) == name))
 
+
+def head_of(name):
+    return cpu_recipe_config(name).model.decode_head
+
+
+def test_the_context_heads_add_one_thing_each_to_the_narrow_head():
     plain = head_of('convlstm-256-128')
     aspp256 = head_of('convlstm-aspp256-256-128')
     assert plain.get('context_cfg') is None
@@ -98,11 +109,53 @@ def test_the_context_heads_add_one_thing_each_to_the_narrow_head():
     assert not aspp256.get('init_canvas', False)
 
 
+def test_the_initial_canvas_ablations_change_one_thing_each():
+    reference = head_of('convlstm-aspp256-256-128-initcanvas')
+    ppm = head_of('convlstm-ppm256-256-128-initcanvas')
+    assert ppm.context_cfg.type == 'PPMContext'
+    assert ppm.context_cfg.pool_scales == (1, 2, 3, 6)
+    assert {key: ppm.context_cfg[key]
+            for key in ('channels', 'concat_input', 'norm_cfg')} == {
+                key: reference.context_cfg[key]
+                for key in ('channels', 'concat_input', 'norm_cfg')}
+    assert dict(ppm, context_cfg=reference.context_cfg) == reference
+    aspp512 = head_of('convlstm-aspp512-256-128-initcanvas')
+    assert aspp512 == dict(
+        reference, context_cfg=dict(reference.context_cfg, channels=512))
+    ramp = head_of('convlstm-aspp256-256-128-initcanvas-lossramp')
+    weights = ramp.step_loss_weights
+    assert len(weights) == reference.num_steps
+    assert all(later > earlier for earlier, later in zip(weights, weights[1:]))
+    assert sum(weights) == pytest.approx(1.0)
+    assert dict(ramp, step_loss_weights=None) == dict(
+        reference, step_loss_weights=None)
+
+
+def test_the_cells_learning_rate_ablation_multiplies_the_cells_alone():
+    cfg = cpu_recipe_config('convlstm-aspp256-256-128-initcanvas-cellslr10')
+    cfg.model.pretrained = None
+    model = build_segmentor(cfg.model, training=True)
+    optimizer = build_optim_wrapper(model, cfg.optim_wrapper).optimizer
+    base_lr = cfg.optim_wrapper.optimizer.lr
+    lr_of = {
+        id(param): group['lr']
+        for group in optimizer.param_groups for param in group['params']
+    }
+    for name, param in model.named_parameters():
+        expected = 10 * base_lr if name.startswith(
+            'decode_head.cells.') else base_lr
+        assert lr_of[id(param)] == pytest.approx(expected), name
+    reference = cpu_recipe_config('convlstm-aspp256-256-128-initcanvas').model
+    ablation = cpu_recipe_config(
+        'convlstm-aspp256-256-128-initcanvas-cellslr10').model
+    assert ablation == reference
+
+
 @pytest.mark.parametrize('path', CAMVID_CONFIGS, ids=osp.basename)
 def test_every_model_has_the_shared_backbone_and_recipe(path):
     cfg = load(path)
     reference = load(configs_of(recipe(path))[-1])
-    shared_keys = SHARED_KEYS if '-headlr10' not in path else tuple(
+    shared_keys = SHARED_KEYS if not LR_ABLATION.search(path) else tuple(
         key for key in SHARED_KEYS if key != 'optim_wrapper')
     assert cfg.model.backbone == reference.model.backbone
     assert cfg.model.backbone.type == 'MobileNetV2'
