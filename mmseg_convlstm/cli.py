@@ -211,6 +211,16 @@ def init_cpu_distributed(cfg: Config) -> None:
         cfg.env_cfg.get('dist_cfg', {}), backend='gloo')
 
 
+def end_distributed() -> None:
+    """Destroys the process group of a distributed run once its work is
+    done. Left to the interpreter's exit, a gloo group's threads can be torn
+    down while still running, and a rank then aborts ("terminate called
+    without an active exception") after a finished training, failing the
+    launch."""
+    if torch_dist.is_initialized():
+        torch_dist.destroy_process_group()
+
+
 def _dataset_roots(dataset: dict, key: str) -> Iterator[Tuple[str, str]]:
     if 'datasets' in dataset:
         for index, child in enumerate(dataset['datasets']):

@@ -1,10 +1,12 @@
 """The --time-budget-ms and --cuda-graph flags of tools/test.py and
-demo/image_demo.py set model.test_cfg."""
+demo/image_demo.py set model.test_cfg; the tools end their process group."""
 import argparse
 
+import torch.distributed as torch_dist
 from mmengine.config import Config
 
-from mmseg_convlstm.cli import add_step_budget_args, apply_step_budget_args
+from mmseg_convlstm.cli import (add_step_budget_args, apply_step_budget_args,
+                                end_distributed)
 from tests.conftest import DEMO_CONFIG
 
 
@@ -31,3 +33,17 @@ def test_a_time_budget_sets_the_budget_and_the_mean_steps_evaluator():
     assert cfg.model.test_cfg.return_all_steps is False
     assert cfg.test_evaluator.type == 'AdaptiveExitIoUMetric'
     assert cfg.test_evaluator.json_file == 'time_budget.json'
+
+
+def test_the_tools_end_the_process_group_they_ran_in(tmp_path):
+    torch_dist.init_process_group(
+        backend='gloo',
+        init_method=f'file://{tmp_path / "store"}',
+        rank=0,
+        world_size=1)
+    assert torch_dist.is_initialized()
+
+    end_distributed()
+
+    assert not torch_dist.is_initialized()
+    end_distributed()  # without a group: nothing to end

@@ -4,7 +4,8 @@ import argparse
 from mmseg_convlstm.cli import (add_checkpoint_check_arg, add_common_args,
                                 add_step_budget_args, apply_step_budget_args,
                                 build_runner, check_data_roots,
-                                init_cpu_distributed, load_config)
+                                end_distributed, init_cpu_distributed,
+                                load_config)
 from mmseg_convlstm.engine import check_checkpoint_fits
 
 
@@ -66,6 +67,7 @@ def main() -> None:
     check_checkpoint_fits(runner.model, args.checkpoint,
                           args.allow_partial_checkpoint)
     runner.test()
+    end_distributed()
 
 
 if __name__ == '__main__':

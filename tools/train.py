@@ -5,8 +5,8 @@ import logging
 from mmengine.logging import print_log
 
 from mmseg_convlstm.cli import (add_common_args, build_runner,
-                                check_data_roots, init_cpu_distributed,
-                                load_config)
+                                check_data_roots, end_distributed,
+                                init_cpu_distributed, load_config)
 from mmseg_convlstm.engine.mixed_precision import (check_amp_available,
                                                    optim_wrapper_in_precision)
 
@@ -54,6 +54,7 @@ def main() -> None:
         cfg.load_from = args.resume
     runner = build_runner(cfg)
     runner.train()
+    end_distributed()
 
 
 if __name__ == '__main__':

@@ -3,10 +3,11 @@ exits (when the steps stop) and acceleration."""
 from .data_preprocessors import ClipSegDataPreProcessor
 from .decode_heads import ConvLSTMCanvasHead
 from .layers import ConvLSTMCell, RecurrentState
+from .losses import ClassWeightedCrossEntropyLoss
 from .segmentors import ClipRecurrentEncoderDecoder, RecurrentEncoderDecoder
 
 __all__ = [
-    'ClipRecurrentEncoderDecoder', 'ClipSegDataPreProcessor',
-    'ConvLSTMCanvasHead', 'ConvLSTMCell', 'RecurrentEncoderDecoder',
-    'RecurrentState'
+    'ClassWeightedCrossEntropyLoss', 'ClipRecurrentEncoderDecoder',
+    'ClipSegDataPreProcessor', 'ConvLSTMCanvasHead', 'ConvLSTMCell',
+    'RecurrentEncoderDecoder', 'RecurrentState'
 ]

@@ -9,8 +9,11 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
+from mmengine.structures import PixelData
 
 from mmseg.models.decode_heads import ASPPHead, PSPHead
+from mmseg.structures import SegDataSample
+from mmseg_convlstm.datasets.camvid_dataset import SEGNET_CLASS_WEIGHTS
 from mmseg_convlstm.models import ConvLSTMCanvasHead
 from mmseg_convlstm.utils.complexity import build_segmentor
 from tests.conftest import CONFIGS, REPO
@@ -50,11 +53,18 @@ def test_each_recipe_has_both_baselines_and_two_widths_of_ours():
     ]
     assert sorted(model_name(path) for path in configs_of('1xb4-500i')) == [
         'convlstm-256-128', 'convlstm-512-256', 'convlstm-aspp128-256-128',
+        'convlstm-aspp128-256-128-initcanvas',
+        'convlstm-aspp256-128-64-initcanvas',
         'convlstm-aspp256-256-128', 'convlstm-aspp256-256-128-initcanvas',
         'convlstm-aspp256-256-128-initcanvas-cellslr10',
+        'convlstm-aspp256-256-128-initcanvas-classweight',
+        'convlstm-aspp256-256-128-initcanvas-contextonly',
         'convlstm-aspp256-256-128-initcanvas-lossramp',
+        'convlstm-aspp256-512-256-initcanvas',
         'convlstm-aspp512-256-128-initcanvas',
-        'convlstm-ppm256-256-128-initcanvas', 'deeplabv3', 'pspnet'
+        'convlstm-imagepool256-256-128-initcanvas',
+        'convlstm-ppm256-256-128-initcanvas', 'deeplabv3',
+        'deeplabv3-classweight', 'pspnet'
     ]
     assert sorted(model_name(path) for path in configs_of('1xb8-2k')) == [
         'convlstm-256-128', 'convlstm-512-256', 'convlstm-512-256-headlr10',
@@ -129,6 +139,74 @@ def test_the_initial_canvas_ablations_change_one_thing_each():
     assert sum(weights) == pytest.approx(1.0)
     assert dict(ramp, step_loss_weights=None) == dict(
         reference, step_loss_weights=None)
+    aspp128 = head_of('convlstm-aspp128-256-128-initcanvas')
+    assert aspp128 == dict(
+        reference, context_cfg=dict(reference.context_cfg, channels=128))
+    image_pool = head_of('convlstm-imagepool256-256-128-initcanvas')
+    assert image_pool == dict(
+        reference, context_cfg=dict(reference.context_cfg, dilations=(1, )))
+    assert reference.context_cfg.image_pool
+    context_only = head_of('convlstm-aspp256-256-128-initcanvas-contextonly')
+    assert reference.context_cfg.concat_input
+    assert context_only == dict(
+        reference,
+        context_cfg=dict(reference.context_cfg, concat_input=False))
+    for widths in ((512, 256, 11), (128, 64, 11)):
+        stack = head_of('convlstm-aspp256-{}-{}-initcanvas'.format(*widths))
+        assert stack == dict(reference, hidden_channels=widths)
+
+
+def without_loss(head_cfg):
+    return {
+        key: value
+        for key, value in head_cfg.items() if key != 'loss_decode'
+    }
+
+
+@pytest.mark.parametrize(
+    'model', ['deeplabv3', 'convlstm-aspp256-256-128-initcanvas'])
+def test_the_class_weighted_models_weigh_every_loss_alike(model):
+    reference = cpu_recipe_config(model).model
+    weighted = cpu_recipe_config(f'{model}-classweight').model
+    for head, loss_weight in (('decode_head', 1.0), ('auxiliary_head', 0.4)):
+        assert weighted[head].loss_decode == dict(
+            type='ClassWeightedCrossEntropyLoss',
+            use_sigmoid=False,
+            loss_weight=loss_weight,
+            class_weight=list(SEGNET_CLASS_WEIGHTS))
+        assert reference[head].loss_decode == dict(
+            type='CrossEntropyLoss', use_sigmoid=False,
+            loss_weight=loss_weight)
+        assert without_loss(weighted[head]) == without_loss(reference[head])
+
+
+def batch_with_void(batch=2, height=64, width=96):
+    generator = torch.Generator().manual_seed(0)
+    samples = []
+    for _ in range(batch):
+        labels = torch.randint(0, 11, (1, height, width), generator=generator)
+        labels[:, :8] = 255
+        sample = SegDataSample(gt_sem_seg=PixelData(data=labels))
+        sample.set_metainfo(dict(img_shape=(height, width)))
+        samples.append(sample)
+    return torch.randn(batch, 3, height, width, generator=generator), samples
+
+
+@pytest.mark.parametrize('model', [
+    'deeplabv3-classweight', 'convlstm-aspp256-256-128-initcanvas-classweight'
+])
+def test_the_class_weighted_models_train_on_batches_with_void(model):
+    """MMSeg's class-weighted CrossEntropyLoss raises IndexError on a pixel
+    labelled 255; every head of these configs averages over the others."""
+    segmentor = build_segmentor(cpu_recipe_config(model).model, training=True)
+    if isinstance(segmentor.decode_head, ConvLSTMCanvasHead):
+        assert segmentor.decode_head.step_loss_fallback is None
+    images, samples = batch_with_void()
+
+    losses = segmentor.loss(images, samples)
+
+    for name in ('decode.loss_ce', 'aux.loss_ce'):
+        assert torch.isfinite(losses[name]) and losses[name] > 0, name
 
 
 def test_the_cells_learning_rate_ablation_multiplies_the_cells_alone():

@@ -65,6 +65,10 @@ LOSS_CONFIGS = {
         type='CrossEntropyLoss',
         class_weight=[0.5, 1.0, 2.0, 1.5],
         avg_non_ignore=True), 0.0),
+    'class weights, ignored pixels (ClassWeightedCrossEntropyLoss)': (dict(
+        type='ClassWeightedCrossEntropyLoss',
+        class_weight=[0.5, 1.0, 2.0, 1.5],
+        loss_weight=0.7), 0.2),
     'cross-entropy and Dice': ([
         dict(type='CrossEntropyLoss', loss_weight=1.0),
         dict(type='DiceLoss', loss_weight=0.5)
@@ -129,6 +133,8 @@ def test_what_falls_back_to_loss_by_feat_per_step(settings, reason):
     (dict(type='CrossEntropyLoss'), True),
     (dict(type='CrossEntropyLoss', avg_non_ignore=True, loss_weight=2), True),
     (dict(type='CrossEntropyLoss', class_weight=[1, 2, 1, 1]), True),
+    (dict(type='ClassWeightedCrossEntropyLoss', class_weight=[1, 2, 1, 1]),
+     True),
     (dict(type='CrossEntropyLoss', use_sigmoid=True), False),
     (dict(type='CrossEntropyLoss', reduction='sum'), False),
     (dict(type='DiceLoss'), False),

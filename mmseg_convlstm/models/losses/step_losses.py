@@ -22,6 +22,7 @@ from torch import Tensor
 
 from mmseg.models.losses import CrossEntropyLoss, accuracy
 from mmseg.utils import SampleList
+from .class_weighted_cross_entropy import ClassWeightedCrossEntropyLoss
 from .separable_resize import interpolation_matrices, resize_with
 from .upsampled_cross_entropy import (cross_entropy_targets,
                                       upsampled_cross_entropy)
@@ -89,7 +90,8 @@ def uses_upsampled_cross_entropy(loss: nn.Module) -> bool:
     """Whether ``loss`` is a softmax cross-entropy that
     :func:`fast_step_losses` computes with :func:`upsampled_cross_entropy`
     (the others get the upsampled canvas)."""
-    return (type(loss) is CrossEntropyLoss and not loss.use_sigmoid
+    return (type(loss) in (CrossEntropyLoss, ClassWeightedCrossEntropyLoss)
+            and not loss.use_sigmoid
             and not loss.use_mask and loss.reduction == 'mean')
 
 
